@@ -1,0 +1,28 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Worker code runs where it is deployed: inside workerd, with the bindings of wrangler.toml.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                COS_SECRET_ID: "AKIDTESTxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                COS_SECRET_KEY: "test-secret-key-for-the-workers-suite",
+              },
+            },
+          }),
+        ],
+        test: { name: "workers", include: ["worker/test/**/*.test.ts"] },
+      },
+      {
+        // Cross-checks against Tencent's Node SDK and node:crypto, which do not run in workerd.
+        test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },
+      },
+    ],
+  },
+});

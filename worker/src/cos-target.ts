@@ -1,0 +1,35 @@
+/**
+ * Where uploads go. COS accepts the bucket's own domain (`<bucket>.cos.<region>.myqcloud.com/<key>`) or the
+ * regional domain with the bucket as first path segment (`cos.<region>.myqcloud.com/<bucket>/<key>`), the form the
+ * Mini Program practice (436/30934) uses so that one whitelisted domain serves every bucket of a region. In the
+ * latter the signed path includes the bucket. Buckets created after 2024-01-01 refuse it (436/57456).
+ */
+import type { SignerConfig } from "./config.js";
+import { cosUrlEncode } from "./cos/index.js";
+
+export interface ObjectLocation {
+  /** `https://host[:port]`. */
+  readonly origin: string;
+  /** The URL host, signed as the `host` header. */
+  readonly host: string;
+  /** `/<bucket>` for path-style addressing, `` otherwise. */
+  readonly bucketPath: string;
+  /** The decoded path that is signed: bucketPath + `/` + key. */
+  readonly signedPath: string;
+  /** The object's URL, key encoded segment by segment. */
+  readonly url: string;
+}
+
+export function objectLocation(config: SignerConfig, key: string): ObjectLocation {
+  const origin =
+    config.endpoint ?? (config.pathStyle ? `https://cos.${config.region}.myqcloud.com` : `https://${config.bucket}.cos.${config.region}.myqcloud.com`);
+  const bucketPath = config.pathStyle ? `/${config.bucket}` : "";
+  const encodedKey = key.split("/").map(cosUrlEncode).join("/");
+  return {
+    origin,
+    host: new URL(origin).host,
+    bucketPath,
+    signedPath: `${bucketPath}/${key}`,
+    url: `${origin}${bucketPath}/${encodedKey}`,
+  };
+}
