@@ -6,7 +6,8 @@
 const UTF8 = new TextEncoder();
 
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
-  return UTF8.encode(text);
+  // TextEncoder always allocates a fresh, non-shared ArrayBuffer.
+  return UTF8.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
 /** `encodeURIComponent`, then the five characters it does not encode: the doc's URL encoding. */
