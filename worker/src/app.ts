@@ -102,7 +102,7 @@ export function createApp(): Hono<AppEnv> {
     });
   }
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));
 
   app.onError((error, c) => {
     if (error instanceof SignerError) {
