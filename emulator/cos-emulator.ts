@@ -1,0 +1,230 @@
+/**
+ * A local COS EMULATOR for development and tests — not Tencent's service. It implements what cos-edge-signer's
+ * clients use (PUT Object, POST Object, GET/HEAD Object; bucket-domain and regional-domain addressing) and refuses
+ * requests the way COS does, with COS-style XML errors, so that uploads can be proved end to end without an account.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { CosError, errorXml } from "./errors.js";
+import { DiskStore } from "./storage.js";
+import { authorizationOf, verifyPostPolicy, verifyRequestSignature } from "./verify.js";
+
+export interface EmulatedBucket {
+  /** BucketName-APPID. */
+  readonly name: string;
+  readonly region: string;
+  /** Buckets created after 2024-01-01 refuse regional-domain (path-style) requests (436/57456). */
+  readonly pathStyleForbidden?: boolean;
+}
+
+export interface EmulatorOptions {
+  readonly buckets: readonly EmulatedBucket[];
+  /** SecretId → SecretKey. */
+  readonly credentials: Readonly<Record<string, string>>;
+  /** Where objects are written. */
+  readonly dataDir: string;
+  /** The emulator's clock (tests move it to expire signatures). */
+  readonly now?: () => Date;
+  /** Largest PUT body accepted, bytes. */
+  readonly maxObjectBytes?: number;
+}
+
+export interface RequestLogEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly code?: string;
+}
+
+export interface CosEmulator {
+  readonly server: Server;
+  /** e.g. http://127.0.0.1:9000 */
+  readonly url: string;
+  readonly port: number;
+  readonly store: DiskStore;
+  /** Every request answered, newest last. */
+  readonly log: RequestLogEntry[];
+  /** Answer the next `count` object requests with `status` (e.g. 503) before looking at them. */
+  failNext(status: number, count?: number): void;
+  setClock(now: () => Date): void;
+  close(): Promise<void>;
+}
+
+// `<bucket>.cos.<region>.<domain>` — the bucket's own domain (myqcloud.com, or any domain pointed at the emulator).
+const BUCKET_HOST = /^([a-z0-9][a-z0-9-]*-\d+)\.cos\.([a-z0-9-]+)\./;
+
+interface Target {
+  readonly bucket: EmulatedBucket;
+  readonly key: string;
+  /** The decoded path as the signer had to sign it (bucket first for path-style). */
+  readonly signedPath: string;
+}
+
+export async function startCosEmulator(options: EmulatorOptions, port = 0, host = "127.0.0.1"): Promise<CosEmulator> {
+  const store = new DiskStore(options.dataDir);
+  const log: RequestLogEntry[] = [];
+  let now = options.now ?? (() => new Date());
+  let faults: { status: number; count: number } | undefined;
+  const maxObjectBytes = options.maxObjectBytes ?? 5 * 1024 ** 3;
+  const secrets = (id: string) => (Object.hasOwn(options.credentials, id) ? options.credentials[id] : undefined);
+
+  function resolve(req: IncomingMessage, url: URL): Target {
+    const hostname = (req.headers.host ?? "").replace(/:\d+$/, "");
+    const decoded = decodeURIComponent(url.pathname);
+    const virtual = BUCKET_HOST.exec(hostname);
+    if (virtual) {
+      const bucket = options.buckets.find((b) => b.name === virtual[1]);
+      if (!bucket) throw new CosError(404, "NoSuchBucket", "The specified bucket does not exist.");
+      return { bucket, key: decoded.slice(1), signedPath: decoded };
+    }
+    const [, name = "", ...rest] = decoded.split("/");
+    const bucket = options.buckets.find((b) => b.name === name);
+    if (!bucket) throw new CosError(404, "NoSuchBucket", "The specified bucket does not exist.");
+    if (bucket.pathStyleForbidden) {
+      throw new CosError(403, "PathStyleDomainForbidden", "Path-style requests are forbidden for this bucket; use the virtual-hosted-style domain.");
+    }
+    return { bucket, key: rest.join("/"), signedPath: decoded };
+  }
+
+  async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new CosError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  async function putObject(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<void> {
+    if (target.key === "") throw new CosError(400, "InvalidArgument", "PUT needs an object key");
+    const auth = authorizationOf({ method: "PUT", pathname: target.signedPath, query: url.searchParams, headers: req.headers });
+    if (!auth) throw new CosError(403, "AccessDenied", "Access Denied. Anonymous writes are not allowed.");
+    verifyRequestSignature({ method: "PUT", pathname: target.signedPath, query: url.searchParams, headers: req.headers }, auth, secrets, now());
+    const body = await readBody(req, maxObjectBytes);
+    if (req.headers["x-cos-forbid-overwrite"] === "true" && (await store.exists(target.bucket.name, target.key))) {
+      throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
+    }
+    const object = await store.put(target.bucket.name, target.key, body, req.headers["content-type"] ?? "application/octet-stream");
+    res.writeHead(200, { ETag: object.etag, "Content-Length": "0" }).end();
+  }
+
+  async function postObject(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<void> {
+    if (target.key !== "") throw new CosError(405, "MethodNotAllowed", "POST Object goes to the bucket, not to a key");
+    if (!/^multipart\/form-data/i.test(req.headers["content-type"] ?? "")) throw new CosError(400, "InvalidArgument", "POST Object needs multipart/form-data");
+    const request = new Request(url, { method: "POST", headers: req.headers as Record<string, string>, body: Readable.toWeb(req) as ReadableStream, duplex: "half" } as RequestInit);
+    let form: FormData;
+    try {
+      form = await request.formData();
+    } catch {
+      throw new CosError(400, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.");
+    }
+    const fields = new Map<string, string>();
+    let file: File | undefined;
+    for (const [name, value] of form) {
+      if (typeof value === "string") {
+        if (file) throw new CosError(400, "InvalidArgument", "The file field must be the last field of the form");
+        fields.set(name, value);
+      } else if (name === "file") {
+        file = value;
+      }
+    }
+    if (!file) throw new CosError(400, "InvalidArgument", "The form has no file field");
+    const rawKey = fields.get("key");
+    if (!rawKey) throw new CosError(400, "InvalidArgument", "The form has no key field");
+    const key = rawKey.replaceAll("${filename}", file.name);
+    verifyPostPolicy({ bucket: target.bucket.name, fields: new Map([...fields, ["key", key]]), fileSize: file.size }, secrets, now());
+    const object = await store.put(target.bucket.name, key, new Uint8Array(await file.arrayBuffer()), fields.get("Content-Type") || "application/octet-stream");
+    const location = `${url.origin}${target.signedPath.replace(/\/$/, "")}/${key.split("/").map(encodeURIComponent).join("/")}`;
+    const status = fields.get("success_action_status") ?? "204";
+    if (status === "201") {
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${location}</Location><Bucket>${target.bucket.name}</Bucket><Key>${key}</Key><ETag>${object.etag}</ETag></PostResponse>`;
+      res.writeHead(201, { ETag: object.etag, Location: location, "Content-Type": "application/xml" }).end(xml);
+    } else {
+      res.writeHead(status === "200" ? 200 : 204, { ETag: object.etag, Location: location, "Content-Length": "0" }).end();
+    }
+  }
+
+  async function getObject(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<void> {
+    // Reads are public in the emulator unless signed; a signature that is present must be valid.
+    const request = { method: req.method!, pathname: target.signedPath, query: url.searchParams, headers: req.headers };
+    const auth = authorizationOf(request);
+    if (auth) verifyRequestSignature(request, auth, secrets, now());
+    const found = await store.get(target.bucket.name, target.key);
+    if (!found) throw new CosError(404, "NoSuchKey", "The specified key does not exist.");
+    res.writeHead(200, {
+      "Content-Type": found.object.contentType,
+      "Content-Length": String(found.object.size),
+      ETag: found.object.etag,
+      "Last-Modified": found.object.lastModified,
+    });
+    res.end(req.method === "HEAD" ? undefined : found.body);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+    if (faults && faults.count > 0) {
+      faults.count--;
+      throw new CosError(faults.status, faults.status === 503 ? "ServiceUnavailable" : "InternalError", "Injected fault (emulator failNext)");
+    }
+    const target = resolve(req, url);
+    switch (req.method) {
+      case "PUT":
+        return putObject(req, url, target, res);
+      case "POST":
+        return postObject(req, url, target, res);
+      case "GET":
+      case "HEAD":
+        return getObject(req, url, target, res);
+      case "OPTIONS":
+        res.writeHead(200, { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST", "Access-Control-Allow-Headers": "*" }).end();
+        return;
+      default:
+        throw new CosError(405, "MethodNotAllowed", `${req.method} is not supported by the emulator`);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const requestId = randomBytes(12).toString("base64url");
+    res.setHeader("x-cos-request-id", requestId);
+    res.setHeader("Server", "cos-emulator");
+    handle(req, res).then(
+      () => log.push({ method: req.method ?? "", url: req.url ?? "", status: res.statusCode }),
+      (error: unknown) => {
+        const cosError = error instanceof CosError ? error : new CosError(500, "InternalError", "We encountered an internal error. Please try again.");
+        if (!(error instanceof CosError)) console.error("cos-emulator:", error);
+        log.push({ method: req.method ?? "", url: req.url ?? "", status: cosError.status, code: cosError.code });
+        req.resume();
+        if (res.headersSent) return void res.destroy();
+        const xml = errorXml(cosError, req.url ?? "/", requestId);
+        res.writeHead(cosError.status, { "Content-Type": "application/xml", "Content-Length": Buffer.byteLength(xml), Connection: "close" }).end(req.method === "HEAD" ? undefined : xml);
+      },
+    );
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolveListen());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    store,
+    log,
+    failNext(status, count = 1) {
+      faults = { status, count };
+    },
+    setClock(clock) {
+      now = clock;
+    },
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      }),
+  };
+}

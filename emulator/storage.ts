@@ -1,0 +1,55 @@
+/** Objects on disk: one data file and one JSON metadata file per object, named by a hash of bucket and key. */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+export interface StoredObject {
+  readonly key: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: string;
+}
+
+export class DiskStore {
+  constructor(readonly root: string) {}
+
+  // A hash, not the key: keys may hold `..`, `/` and names no file system accepts.
+  private path(bucket: string, key: string): string {
+    return join(this.root, bucket, createHash("sha256").update(key).digest("hex"));
+  }
+
+  async exists(bucket: string, key: string): Promise<boolean> {
+    return stat(`${this.path(bucket, key)}.json`).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async put(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<StoredObject> {
+    const path = this.path(bucket, key);
+    await mkdir(join(this.root, bucket), { recursive: true });
+    const object: StoredObject = {
+      key,
+      contentType,
+      size: body.byteLength,
+      etag: `"${createHash("md5").update(body).digest("hex")}"`,
+      lastModified: new Date().toUTCString(),
+    };
+    // Data first, metadata last: an object exists once its metadata does.
+    await writeFile(`${path}.tmp`, body);
+    await rename(`${path}.tmp`, path);
+    await writeFile(`${path}.json`, JSON.stringify(object));
+    return object;
+  }
+
+  async get(bucket: string, key: string): Promise<{ object: StoredObject; body: Buffer } | undefined> {
+    const path = this.path(bucket, key);
+    try {
+      const object = JSON.parse(await readFile(`${path}.json`, "utf8")) as StoredObject;
+      return { object, body: await readFile(path) };
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/** The part of `wx` the uploader uses, so it can run against the real `wx` or any adapter (tests, CLI). */
+
+export interface WxFail {
+  errMsg: string;
+}
+
+export interface WxRequestOptions {
+  url: string;
+  method: "GET" | "POST" | "PUT";
+  header?: Record<string, string>;
+  data?: string | ArrayBuffer | Record<string, unknown>;
+  timeout?: number;
+  dataType?: string;
+  responseType?: "text" | "arraybuffer";
+  success(result: { statusCode: number; data: unknown }): void;
+  fail(error: WxFail): void;
+}
+
+export interface WxUploadFileOptions {
+  url: string;
+  filePath: string;
+  name: string;
+  formData?: Record<string, string>;
+  header?: Record<string, string>;
+  timeout?: number;
+  success(result: { statusCode: number; data: string }): void;
+  fail(error: WxFail): void;
+}
+
+export interface WxProgress {
+  progress: number;
+  totalBytesSent: number;
+  totalBytesExpectedToSend: number;
+}
+
+export interface WxLike {
+  request(options: WxRequestOptions): { abort(): void };
+  uploadFile(options: WxUploadFileOptions): { abort(): void; onProgressUpdate(listener: (progress: WxProgress) => void): void };
+  getFileSystemManager(): {
+    readFile(options: { filePath: string; success(result: { data: string | ArrayBuffer }): void; fail(error: WxFail): void }): void;
+  };
+}
