@@ -52,6 +52,8 @@ export interface CosEmulator {
   close(): Promise<void>;
 }
 
+const FAULT_CODES: Record<number, string> = { 403: "AccessDenied", 500: "InternalError", 503: "ServiceUnavailable" };
+
 // `<bucket>.cos.<region>.<domain>` — the bucket's own domain (myqcloud.com, or any domain pointed at the emulator).
 const BUCKET_HOST = /^([a-z0-9][a-z0-9-]*-\d+)\.cos\.([a-z0-9-]+)\./;
 
@@ -168,7 +170,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     if (faults && faults.count > 0) {
       faults.count--;
-      throw new CosError(faults.status, faults.status === 503 ? "ServiceUnavailable" : "InternalError", "Injected fault (emulator failNext)");
+      throw new CosError(faults.status, FAULT_CODES[faults.status] ?? "InjectedFault", "Injected fault (emulator failNext)");
     }
     const target = resolve(req, url);
     switch (req.method) {

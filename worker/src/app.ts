@@ -13,7 +13,8 @@ import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./up
 
 export type AppEnv = { Bindings: SignerEnv; Variables: { config: SignerConfig } };
 
-export const DUMMY_CREDENTIALS_WARNING = "dummy dev credentials: COS will refuse these signatures; set COS_SECRET_ID and COS_SECRET_KEY";
+export const DUMMY_CREDENTIALS_WARNING =
+  "dummy dev credentials: only the local COS emulator accepts these signatures; set COS_SECRET_ID and COS_SECRET_KEY for real COS";
 
 let dummyWarningLogged = false;
 

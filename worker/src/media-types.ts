@@ -18,6 +18,7 @@ const MEDIA_TYPES: Readonly<Record<string, string>> = {
   wav: "audio/wav",
   pdf: "application/pdf",
   txt: "text/plain",
+  md: "text/markdown",
 };
 
 export function mediaTypeOf(ext: string): string | undefined {

@@ -1,0 +1,63 @@
+/**
+ * `npm run upload -- <file> [--method put|post] [--signer URL]`: the first smoke test. It asks the running signer
+ * for a descriptor and uploads the file with the same library the Mini Program uses (through the Node `wx` adapter),
+ * then prints the object's URL. Exit 0 on success, 1 when COS or the signer refuses, 2 on a usage error.
+ */
+import { stat } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { createUploader, UploadError, type UploadProgress } from "../miniprogram/cos-upload/index";
+import { wxNode } from "../wx-node/index";
+
+const USAGE = "usage: npm run upload -- <file> [--method put|post] [--signer URL]   (signer default: $COS_SIGNER_URL or http://127.0.0.1:8787)";
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function formatBytes(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function progressBar({ percent, sentBytes, totalBytes }: UploadProgress): string {
+  const filled = Math.round(percent / 5);
+  return `\r[${"#".repeat(filled)}${".".repeat(20 - filled)}] ${String(percent).padStart(3)}%  ${formatBytes(sentBytes)} / ${formatBytes(totalBytes)}`;
+}
+
+let args: ReturnType<typeof parseArgs<{ options: { method: { type: "string" }; signer: { type: "string" }; help: { type: "boolean"; short: "h" } }; allowPositionals: true }>>;
+try {
+  args = parseArgs({ options: { method: { type: "string" }, signer: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true });
+} catch (error) {
+  fail(`${(error as Error).message}\n${USAGE}`, 2);
+}
+if (args.values.help) fail(USAGE, 0);
+const [filePath, ...extra] = args.positionals;
+if (!filePath || extra.length > 0) fail(USAGE, 2);
+const method = args.values.method ?? "post";
+if (method !== "put" && method !== "post") fail(`--method must be put or post\n${USAGE}`, 2);
+const signerUrl = args.values.signer ?? process.env.COS_SIGNER_URL ?? "http://127.0.0.1:8787";
+
+const size = await stat(filePath).then(
+  (info) => (info.isFile() ? info.size : fail(`${filePath} is not a file`, 2)),
+  () => fail(`${filePath}: no such file`, 2),
+);
+
+// A bar on a terminal, for files large enough to take a moment.
+const showProgress = process.stderr.isTTY && size > 256 * 1024;
+try {
+  const result = await createUploader({ signerUrl, wx: wxNode }).upload({
+    filePath,
+    method,
+    size,
+    ...(showProgress && { onProgress: (progress: UploadProgress) => process.stderr.write(progressBar(progress)) }),
+  });
+  if (showProgress) process.stderr.write("\n");
+  process.stdout.write(`${result.url}\n`);
+} catch (error) {
+  if (showProgress) process.stderr.write("\n");
+  if (!(error instanceof UploadError)) throw error;
+  const status = error.status === undefined ? "" : ` (HTTP ${error.status})`;
+  const advice = error.advice === error.message ? "" : `\n  ${error.advice}`;
+  const hint = error.code === "network_error" && error.source === "network" ? `\n  Is the signer running at ${signerUrl}? Start it with: npm run dev` : "";
+  fail(`upload failed: ${error.code}${status} from ${error.source}: ${error.message}${advice}${hint}`, 1);
+}
