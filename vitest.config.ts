@@ -20,8 +20,17 @@ export default defineConfig({
         test: { name: "workers", include: ["worker/test/**/*.test.ts"] },
       },
       {
-        // Cross-checks against Tencent's Node SDK and node:crypto, which do not run in workerd.
+        // Cross-checks against Tencent's Node SDK and node:crypto, and the end-to-end flow with real servers.
         test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },
+      },
+      {
+        // The Mini Program page, rendered by miniprogram-simulate in jsdom; servers start in Node (globalSetup).
+        test: {
+          name: "miniprogram",
+          environment: "jsdom",
+          include: ["test/miniprogram/**/*.test.ts"],
+          globalSetup: ["test/miniprogram/global-setup.ts"],
+        },
       },
     ],
   },

@@ -67,7 +67,8 @@ function send(
   req.on("error", (error) => settle(() => fail(`${prefix}:fail ${error.message}`)));
   void (async () => {
     let written = 0;
-    if (body instanceof Uint8Array) {
+    // isView, not instanceof: under jsdom (the page tests) Node's buffers come from another realm.
+    if (ArrayBuffer.isView(body)) {
       req.end(body);
       sent.onSent?.(body.byteLength);
       return;
@@ -86,7 +87,7 @@ function send(
 function request(options: WxRequestOptions) {
   const headers = { ...options.header };
   let body: Uint8Array | undefined;
-  if (options.data instanceof ArrayBuffer) body = new Uint8Array(options.data);
+  if (Object.prototype.toString.call(options.data) === "[object ArrayBuffer]") body = new Uint8Array(options.data as ArrayBuffer);
   else if (typeof options.data === "string") body = Buffer.from(options.data);
   else if (options.data !== undefined && options.method !== "GET") body = Buffer.from(JSON.stringify(options.data));
   // WeChat defaults to JSON; a caller that sends bytes sets its own type.

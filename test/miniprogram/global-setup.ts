@@ -1,0 +1,21 @@
+/** Starts the COS emulator and the Worker (workerd) in Node for the page tests, which run under jsdom. */
+import type { TestProject } from "vitest/node";
+import { startEmulator, startSigner } from "../node/harness";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    signerUrl: string;
+    emulatorUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const emulator = await startEmulator();
+  const signer = await startSigner({ COS_ENDPOINT: emulator.url, COS_PATH_STYLE: "true" });
+  project.provide("signerUrl", signer.url);
+  project.provide("emulatorUrl", emulator.url);
+  return async () => {
+    await signer.dispose();
+    await emulator.dispose();
+  };
+}
