@@ -1,5 +1,24 @@
-/** SHA-1 and HMAC-SHA1 through WebCrypto, as lowercase hex: the only primitives q-sign needs. */
+/**
+ * SHA-1 and HMAC-SHA1 through WebCrypto, as lowercase hex: the only primitives q-sign needs.
+ * Imported HMAC keys are kept (a few dozen at most): a Worker signs many times with one SecretKey, and with one
+ * SignKey for every signature of the same KeyTime, so importing each once saves most of the cost of a signature.
+ */
 import { toHex, utf8 } from "./encoding.js";
+
+const KEPT_KEYS = 64;
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = importedKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+    // A failed import must not stay cached.
+    key.catch(() => importedKeys.delete(secret));
+    if (importedKeys.size >= KEPT_KEYS) importedKeys.delete(importedKeys.keys().next().value!);
+    importedKeys.set(secret, key);
+  }
+  return key;
+}
 
 export async function sha1Hex(message: string | Uint8Array<ArrayBuffer>): Promise<string> {
   const data = typeof message === "string" ? utf8(message) : message;
@@ -7,6 +26,23 @@ export async function sha1Hex(message: string | Uint8Array<ArrayBuffer>): Promis
 }
 
 export async function hmacSha1Hex(key: string, message: string): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey("raw", utf8(key), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
-  return toHex(await crypto.subtle.sign("HMAC", cryptoKey, utf8(message)));
+  return toHex(await crypto.subtle.sign("HMAC", await hmacKey(key), utf8(message)));
+}
+
+const signKeys = new Map<string, Promise<string>>();
+
+/**
+ * SignKey = HMAC-SHA1(SecretKey, KeyTime) ("Request Signature" step 2, "POST Object" step 4), kept per KeyTime:
+ * every signature issued within the same second shares it.
+ */
+export function signKeyFor(secretKey: string, keyTime: string): Promise<string> {
+  const id = `${keyTime}\n${secretKey}`;
+  let signKey = signKeys.get(id);
+  if (!signKey) {
+    signKey = hmacSha1Hex(secretKey, keyTime);
+    signKey.catch(() => signKeys.delete(id));
+    if (signKeys.size >= KEPT_KEYS) signKeys.delete(signKeys.keys().next().value!);
+    signKeys.set(id, signKey);
+  }
+  return signKey;
 }

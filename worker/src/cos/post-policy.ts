@@ -3,7 +3,7 @@
  * protection" steps 1–7): a policy that binds bucket, key, size and type, signed with the SecretKey.
  */
 import { type Credentials, SECURITY_TOKEN_FIELD } from "./credentials.js";
-import { hmacSha1Hex, sha1Hex } from "./digest.js";
+import { hmacSha1Hex, sha1Hex, signKeyFor } from "./digest.js";
 import { toBase64, utf8 } from "./encoding.js";
 import { formatKeyTime, type KeyTime } from "./key-time.js";
 
@@ -81,7 +81,7 @@ export interface PostPolicySignature {
 export async function signPostPolicy(credentials: Credentials, policyText: string, keyTime: KeyTime): Promise<PostPolicySignature> {
   const qKeyTime = formatKeyTime(keyTime);
   const bytes = utf8(policyText);
-  const signKey = await hmacSha1Hex(credentials.secretKey, qKeyTime);
+  const signKey = await signKeyFor(credentials.secretKey, qKeyTime);
   const stringToSign = await sha1Hex(bytes);
   const signature = await hmacSha1Hex(signKey, stringToSign);
   const policy = toBase64(bytes);

@@ -3,7 +3,7 @@
  * every step exposed so that a mismatch can be traced to the step where it starts.
  */
 import type { Credentials } from "./credentials.js";
-import { hmacSha1Hex, sha1Hex } from "./digest.js";
+import { hmacSha1Hex, sha1Hex, signKeyFor } from "./digest.js";
 import { cosUrlEncode } from "./encoding.js";
 import { formatKeyTime, type KeyTime } from "./key-time.js";
 
@@ -56,7 +56,7 @@ export async function signRequest(credentials: Credentials, request: RequestToSi
   if (!request.pathname.startsWith("/")) throw new TypeError(`pathname must start with "/", got "${request.pathname}"`);
   const qKeyTime = formatKeyTime(keyTime);
   // Step 2: SignKey = HMAC-SHA1(SecretKey, KeyTime).
-  const signKey = await hmacSha1Hex(credentials.secretKey, qKeyTime);
+  const signKey = await signKeyFor(credentials.secretKey, qKeyTime);
   const params = canonicalize(request.query);
   const headers = canonicalize(request.headers);
   // Step 5: HttpString = method \n decoded path \n HttpParameters \n HttpHeaders \n

@@ -1,0 +1,274 @@
+/**
+ * `npm run bench`: signing-core speed, HTTP throughput and latency against a Tencent-style Node baseline, and sizes.
+ * Everything runs on this machine, both sides in the same run, loading 127.0.0.1 only; every server started here is
+ * stopped. Prints one table and writes it as JSON to bench/results/latest.json.
+ */
+import { spawn } from "node:child_process";
+import { createHash, createHmac } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import autocannon from "autocannon";
+import COS from "cos-nodejs-sdk-v5";
+import { build } from "esbuild";
+import { createPostForm, signRequest } from "../worker/src/cos/index.js";
+import { freePort, startWorkerd, stopProcess, waitForHttp } from "./workerd.js";
+
+const root = resolve(import.meta.dirname, "..");
+const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = [1, 16, 64];
+const CORE_SIGNATURES = 20_000;
+const COMPATIBILITY_DATE = /compatibility_date = "([^"]+)"/.exec(await readFile(join(root, "wrangler.toml"), "utf8"))![1]!;
+const credentials = { secretId: "AKIDBENCHxxxxxxxxxxxxxxxxxxxxxxxxxxx", secretKey: "bench-secret-key-0123456789abcdef" };
+const keyTime = { start: 1795600000, end: 1795600660 };
+const bucket = "examplebucket-1250000000";
+const host = "cos.ap-guangzhou.myqcloud.com";
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`${command} ${args.join(" ")} failed:\n${stderr}`))));
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const objectKey = (i: number) => `uploads/2026/11/25/${i.toString(16).padStart(32, "0")}.jpg`;
+
+// ---------------------------------------------------------------- 1. signing core
+async function timeLoop(n: number, body: (i: number) => unknown): Promise<number> {
+  for (let i = 0; i < 2000; i++) await body(i);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await body(i);
+  return ((performance.now() - start) * 1000) / n;
+}
+
+async function coreInWorkerd(): Promise<{ put: number; post: number }> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-core-"));
+  const bundle = join(dir, "core.js");
+  await build({ entryPoints: [join(root, "bench/core.worker.ts")], bundle: true, format: "esm", minify: true, outfile: bundle, logLevel: "error" });
+  const worker = await startWorkerd(bundle, {}, COMPATIBILITY_DATE);
+  // workerd's clock stands still while a request computes, so time whole requests and subtract an empty one.
+  const time = async (query: string) => {
+    const start = performance.now();
+    await (await fetch(`${worker.url}/?${query}`)).text();
+    return performance.now() - start;
+  };
+  try {
+    const result = { put: 0, post: 0 };
+    for (const kind of ["put", "post"] as const) {
+      await time(`kind=${kind}&n=2000`);
+      const samples: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const empty = await time(`kind=${kind}&n=0`);
+        samples.push(((await time(`kind=${kind}&n=${CORE_SIGNATURES}`)) - empty) * 1000 / CORE_SIGNATURES);
+      }
+      result[kind] = median(samples);
+    }
+    return result;
+  } finally {
+    await worker.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function coreInNode() {
+  const putRequest = (i: number) => ({ method: "PUT", pathname: `/${bucket}/${objectKey(i)}`, headers: { host } });
+  const ours = {
+    put: await timeLoop(CORE_SIGNATURES, (i) => signRequest(credentials, putRequest(i), keyTime)),
+    post: await timeLoop(CORE_SIGNATURES, (i) => createPostForm(credentials, { bucket, key: objectKey(i), keyTime, contentLengthRange: [0, 104857600] })),
+  };
+  const sdkPut = await timeLoop(CORE_SIGNATURES, (i) =>
+    COS.getAuthorization({ SecretId: credentials.secretId, SecretKey: credentials.secretKey, Method: "put", Pathname: `/${bucket}/${objectKey(i)}`, Headers: { host }, KeyTime: "1795600000;1795600660" }),
+  );
+  // The SDK has no POST-policy helper; Tencent's samples sign the policy with node:crypto like this.
+  const nodeCryptoPost = await timeLoop(CORE_SIGNATURES, (i) => {
+    const policy = JSON.stringify({
+      expiration: "2026-11-25T16:00:00.000Z",
+      conditions: [{ "q-sign-algorithm": "sha1" }, { "q-ak": credentials.secretId }, { "q-sign-time": "1795600000;1795600660" }, { bucket }, { key: objectKey(i) }, ["content-length-range", 0, 104857600]],
+    });
+    const signKey = createHmac("sha1", credentials.secretKey).update("1795600000;1795600660").digest("hex");
+    return [Buffer.from(policy).toString("base64"), createHmac("sha1", signKey).update(createHash("sha1").update(policy).digest("hex")).digest("hex")];
+  });
+  return { ours, sdkPut, nodeCryptoPost };
+}
+
+// ---------------------------------------------------------------- 2. HTTP
+interface LoadResult {
+  target: string;
+  route: string;
+  connections: number;
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  cpuMsPerRequest: number;
+}
+
+async function processCpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  // utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface Route {
+  name: string;
+  path: string;
+  method?: "GET" | "POST";
+  body?: string;
+}
+
+const ROUTES: Route[] = [
+  { name: "GET /put-sign", path: "/put-sign?ext=jpg" },
+  { name: "POST /v1/uploads put", path: "/v1/uploads", method: "POST", body: JSON.stringify({ ext: "jpg", size: 123456, method: "put" }) },
+  { name: "POST /v1/uploads post", path: "/v1/uploads", method: "POST", body: JSON.stringify({ ext: "jpg", size: 123456, method: "post" }) },
+];
+
+async function load(target: string, url: string, pid: number, route: Route, connections: number, seconds: number): Promise<LoadResult> {
+  const options = {
+    url: `${url}${route.path}`,
+    method: route.method ?? "GET",
+    connections,
+    duration: seconds,
+    ...(route.body ? { body: route.body, headers: { "content-type": "application/json" } } : {}),
+  };
+  const cpuBefore = await processCpuMs(pid);
+  const result = await autocannon(options);
+  const cpuMs = (await processCpuMs(pid)) - cpuBefore;
+  const requests = result.requests.total;
+  return {
+    target,
+    route: route.name,
+    connections,
+    requests,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    cpuMsPerRequest: requests > 0 ? cpuMs / requests : Number.NaN,
+  };
+}
+
+async function http(bundle: string): Promise<LoadResult[]> {
+  const results: LoadResult[] = [];
+  const vars = Object.fromEntries([...(await readFile(join(root, "wrangler.toml"), "utf8")).matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
+  const worker = await startWorkerd(bundle, { ...vars, COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey }, COMPATIBILITY_DATE);
+  try {
+    for (const route of ROUTES) {
+      await load("workerd", worker.url, worker.pid, route, 16, 1);
+      for (const connections of CONNECTIONS) {
+        log(`  workerd   ${route.name}, ${connections} connections`);
+        results.push(await load("workerd", worker.url, worker.pid, route, connections, DURATION_SECONDS));
+      }
+    }
+  } finally {
+    await worker.stop();
+  }
+
+  const empty = await startWorkerd(join(root, "bench/empty.worker.js"), {}, COMPATIBILITY_DATE);
+  try {
+    await load("empty Worker", empty.url, empty.pid, ROUTES[0]!, 16, 1);
+    for (const connections of CONNECTIONS) {
+      log(`  empty Worker, ${connections} connections`);
+      results.push(await load("empty Worker", empty.url, empty.pid, ROUTES[0]!, connections, DURATION_SECONDS));
+    }
+  } finally {
+    await empty.stop();
+  }
+
+  const port = await freePort();
+  const baseline = spawn(process.execPath, [join(root, "bench/baseline/server.mjs")], { env: { ...process.env, PORT: String(port) }, stdio: "ignore" });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(url);
+    await load("baseline", url, baseline.pid!, ROUTES[0]!, 16, 1);
+    for (const connections of CONNECTIONS) {
+      log(`  baseline  ${ROUTES[0]!.name}, ${connections} connections`);
+      results.push(await load("baseline", url, baseline.pid!, ROUTES[0]!, connections, DURATION_SECONDS));
+    }
+  } finally {
+    await stopProcess(baseline);
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------- 3. sizes
+async function sizes(bundleDir: string) {
+  const size = (bytes: Buffer) => ({ raw: bytes.byteLength, gzip: gzipSync(bytes, { level: 9 }).byteLength });
+  const worker = size(await readFile(join(bundleDir, "index.js")));
+  const library = await build({ entryPoints: [join(root, "miniprogram/cos-upload/index.ts")], bundle: true, minify: true, format: "esm", target: "es2020", write: false, logLevel: "error" });
+  return {
+    workerBundle: worker,
+    uploadLibraryMinified: size(Buffer.from(library.outputFiles[0]!.contents)),
+    cosWxSdkMinified: size(await readFile(join(root, "node_modules/cos-wx-sdk-v5/dist/cos-wx-sdk-v5.min.js"))),
+  };
+}
+
+// ---------------------------------------------------------------- report
+const LABELS: Record<string, string> = {
+  workerd: "ours (workerd)",
+  baseline: "baseline (express + node:crypto)",
+  "empty Worker": "reference: empty Worker in workerd, any path",
+};
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const us = (value: number) => `${value.toFixed(2)} µs`;
+const perSecond = (microseconds: number) => Math.round(1e6 / microseconds).toLocaleString("en-US");
+
+const started = Date.now();
+const bundleDir = await mkdtemp(join(tmpdir(), "bench-bundle-"));
+try {
+  log("building the Worker bundle (wrangler deploy --dry-run --minify)…");
+  await run(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", bundleDir, "--minify"]);
+  log("signing core in workerd and in Node…");
+  const workerdCore = await coreInWorkerd();
+  const nodeCore = await coreInNode();
+  log(`HTTP load, ${DURATION_SECONDS} s per run…`);
+  const load = await http(join(bundleDir, "index.js"));
+  const size = await sizes(bundleDir);
+
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}, workerd ${COMPATIBILITY_DATE} compat`;
+  const lines: string[] = [];
+  lines.push(`Machine: ${machine}`, "");
+  lines.push("| Signing core (one signature) | µs | per second |", "|---|---:|---:|");
+  for (const [label, value] of [
+    ["PUT Authorization — ours in workerd", workerdCore.put],
+    ["PUT Authorization — ours in Node", nodeCore.ours.put],
+    ["PUT Authorization — cos-nodejs-sdk-v5 getAuthorization in Node", nodeCore.sdkPut],
+    ["POST policy — ours in workerd", workerdCore.post],
+    ["POST policy — ours in Node", nodeCore.ours.post],
+    ["POST policy — node:crypto (Tencent sample style) in Node", nodeCore.nodeCryptoPost],
+  ] as const) {
+    lines.push(`| ${label} | ${us(value)} | ${perSecond(value)} |`);
+  }
+  lines.push("", "| HTTP | connections | req/s | p50 ms | p99 ms | errors | non-2xx | CPU ms/req | vs baseline req/s |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const row of load) {
+    const baseline = load.find((b) => b.target === "baseline" && b.connections === row.connections);
+    const ratio = row.target === "workerd" && baseline ? `${(row.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}×` : "";
+    lines.push(
+      `| ${LABELS[row.target]}${row.target === "empty Worker" ? "" : ` ${row.route}`} | ${row.connections} | ${row.requestsPerSecond.toLocaleString("en-US")} | ${row.p50Ms} | ${row.p99Ms} | ${row.errors} | ${row.non2xx} | ${row.cpuMsPerRequest.toFixed(3)} | ${ratio} |`,
+    );
+  }
+  lines.push("", "| Size | raw | gzip |", "|---|---:|---:|");
+  lines.push(`| Worker bundle (wrangler deploy --dry-run --minify) | ${kb(size.workerBundle.raw)} | ${kb(size.workerBundle.gzip)} |`);
+  lines.push(`| Mini Program upload library, minified | ${kb(size.uploadLibraryMinified.raw)} | ${kb(size.uploadLibraryMinified.gzip)} |`);
+  lines.push(`| cos-wx-sdk-v5 dist/cos-wx-sdk-v5.min.js | ${kb(size.cosWxSdkMinified.raw)} | ${kb(size.cosWxSdkMinified.gzip)} |`);
+  lines.push("", `Ran in ${((Date.now() - started) / 1000).toFixed(0)} s (${DURATION_SECONDS} s per load run).`);
+  const table = lines.join("\n");
+  process.stdout.write(`${table}\n`);
+
+  await mkdir(join(root, "bench/results"), { recursive: true });
+  const json = { date: new Date().toISOString(), machine, durationSecondsPerRun: DURATION_SECONDS, core: { workerd: workerdCore, node: nodeCore }, http: load, sizes: size, table };
+  await writeFile(join(root, "bench/results/latest.json"), `${JSON.stringify(json, null, 2)}\n`);
+  log("written to bench/results/latest.json");
+} finally {
+  await rm(bundleDir, { recursive: true, force: true });
+}
