@@ -161,5 +161,10 @@ function getFileSystemManager() {
   };
 }
 
+/** Outside WeChat there is no WeChat user to log in: signers with AUTH_MODE=wechat need the real Mini Program. */
+function login(options: { fail(error: { errMsg: string }): void }) {
+  setTimeout(() => options.fail({ errMsg: "login:fail wx.login exists only inside WeChat; run the signer with AUTH_MODE=none for the CLI" }), 0);
+}
+
 /** The adapter: pass it as `createUploader({ wx: wxNode, … })`. */
-export const wxNode: WxLike = { request, uploadFile, getFileSystemManager };
+export const wxNode: WxLike = { request, uploadFile, getFileSystemManager, login };

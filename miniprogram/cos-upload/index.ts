@@ -14,8 +14,13 @@ export interface UploaderOptions {
   signerUrl: string;
   /** Defaults to the global `wx`. */
   wx?: WxLike;
-  /** Extra headers for the signer (e.g. a session token). */
+  /** Extra headers for the signer (your own authentication). */
   signerHeaders?: () => Record<string, string>;
+  /**
+   * When the signer answers 401 (AUTH_MODE=wechat), log in with `wx.login()` + `POST /v1/session`, keep the token
+   * for later uploads, and ask again — once. Default true.
+   */
+  login?: boolean;
   /** Tries in all, for network errors and 5xx only. Default 3. */
   maxAttempts?: number;
   /** Per request. Default 60 000 ms. */
@@ -73,6 +78,8 @@ export function createUploader(options: UploaderOptions) {
   const timeout = options.timeoutMs ?? 60000;
   const backoff = options.backoffMs ?? 500;
   const signer = options.signerUrl.replace(/\/+$/, "");
+  // The session token, shared by every upload of this uploader (one login for all of them).
+  let token: Promise<string> | undefined;
 
   function upload(request: UploadOptions): UploadTask {
     const wx = options.wx ?? (globalThis as unknown as { wx: WxLike }).wx;
@@ -100,22 +107,47 @@ export function createUploader(options: UploaderOptions) {
         });
       });
 
-    const describe = (size: number | undefined) =>
-      call<Descriptor>((done, fail) =>
+    // POSTs JSON to the signer; anything but 200 becomes the signer's coded error.
+    const askSigner = <T>(path: string, data: Record<string, unknown>, header: Record<string, string>) =>
+      call<T>((done, fail) =>
         wx.request({
-          url: `${signer}/v1/uploads`,
+          url: `${signer}${path}`,
           method: "POST",
-          header: { "Content-Type": "application/json", ...options.signerHeaders?.() },
-          data: { ext: request.ext ?? extensionOf(request.filePath), method, size, contentType: request.contentType },
+          header: { "Content-Type": "application/json", ...header },
+          data,
           timeout,
-          success: ({ statusCode, data }) => {
-            if (statusCode === 200) return done(data as Descriptor);
-            const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+          success: ({ statusCode, data: body }) => {
+            if (statusCode === 200) return done(body as T);
+            const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
             fail(new UploadError(error?.code ?? `http_${statusCode}`, error?.message ?? `the signer answered HTTP ${statusCode}`, "signer", statusCode));
           },
           fail: (error) => fail(networkError(error.errMsg)),
         }),
       );
+
+    const logIn = async () => {
+      const code = await call<string>((done, fail) =>
+        wx.login({ success: (result) => done(result.code), fail: (error) => fail(new UploadError("login_failed", error.errMsg, "client")) }),
+      );
+      return (await askSigner<{ token: string }>("/v1/session", { code }, {})).token;
+    };
+
+    const describe = async (size: number | undefined): Promise<Descriptor> => {
+      const body = { ext: request.ext ?? extensionOf(request.filePath), method, size, contentType: request.contentType };
+      const headers = async () => ({ ...options.signerHeaders?.(), ...(token ? { Authorization: `Bearer ${await token}` } : {}) });
+      const used = token;
+      try {
+        return await askSigner<Descriptor>("/v1/uploads", body, await headers());
+      } catch (error) {
+        if (!(error instanceof UploadError && error.status === 401 && options.login !== false)) throw error;
+        // No session yet, or it expired: log in once (unless another upload already did), then ask again.
+        if (token === used) {
+          token = logIn();
+          token.catch(() => (token = undefined));
+        }
+        return askSigner<Descriptor>("/v1/uploads", body, await headers());
+      }
+    };
 
     const finish = (descriptor: Descriptor, statusCode: number, data: unknown, done: (result: UploadResult) => void, fail: (error: UploadError) => void) =>
       statusCode >= 200 && statusCode < 300 ? done({ key: descriptor.key, url: descriptor.objectUrl, method: descriptor.method }) : fail(cosError(statusCode, data));

@@ -34,6 +34,7 @@ export interface WxProgress {
 }
 
 export interface WxLike {
+  login(options: { success(result: { code: string }): void; fail(error: WxFail): void }): void;
   request(options: WxRequestOptions): { abort(): void };
   uploadFile(options: WxUploadFileOptions): { abort(): void; onProgressUpdate(listener: (progress: WxProgress) => void): void };
   getFileSystemManager(): {

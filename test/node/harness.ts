@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { type CosEmulator, type EmulatedBucket, startCosEmulator } from "../../emulator/cos-emulator.js";
+import { STUB_APPID, STUB_APPSECRET, wechatStub } from "../support/wechat-stub.js";
 
 export const SECRET_ID = "AKIDE2ETESTxxxxxxxxxxxxxxxxxxxxxxxxx";
 export const SECRET_KEY = "e2e-secret-key-never-in-output";
@@ -25,20 +26,42 @@ export async function startEmulator(): Promise<CosEmulator & { dispose(): Promis
 
 export interface RunningSigner {
   url: string;
+  /** Changes vars and secrets of the running Worker (e.g. to rotate SESSION_SECRET). */
+  rebind(vars: Record<string, string>): Promise<void>;
   dispose(): Promise<void>;
 }
 
-/** The Worker of wrangler.toml with these vars on top (and the e2e credentials). */
+export const SESSION_SECRET = "e2e-session-secret-0123456789abcdef-never-shown";
+
+/**
+ * The Worker of wrangler.toml with these vars on top: the e2e credentials, AUTH_MODE=none unless `vars` says
+ * otherwise, and WeChat's code2Session answered by the stub (the Worker's outbound fetches never leave the machine).
+ */
 export async function startSigner(vars: Record<string, string>): Promise<RunningSigner> {
-  const bindings = Object.fromEntries(
-    Object.entries({ COS_SECRET_ID: SECRET_ID, COS_SECRET_KEY: SECRET_KEY, ...vars }).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
-  );
+  const all = { COS_SECRET_ID: SECRET_ID, COS_SECRET_KEY: SECRET_KEY, AUTH_MODE: "none", WX_APPID: STUB_APPID, WX_APPSECRET: STUB_APPSECRET, SESSION_SECRET, ...vars };
+  const toBindings = (values: Record<string, string>) =>
+    Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { type: "plain_text" as const, value }]));
+  const bindings = toBindings(all);
   const worker = await unstable_startWorker({
     config: join(import.meta.dirname, "../../wrangler.toml"),
     bindings,
-    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, persist: false, logLevel: "error" },
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      watch: false,
+      persist: false,
+      logLevel: "error",
+      outboundService: wechatStub,
+    },
   });
   await worker.ready;
   const url = (await worker.url).origin;
-  return { url, dispose: () => worker.dispose() };
+  return {
+    url,
+    async rebind(more) {
+      await worker.patchConfig({ bindings: toBindings({ ...all, ...more }) });
+      await worker.ready;
+    },
+    dispose: () => worker.dispose(),
+  };
 }

@@ -12,6 +12,7 @@ const env = {
   COS_SECRET_KEY: "node-cross-check-secret",
   COS_BUCKET: "examplebucket-1250000000",
   COS_REGION: "ap-shanghai",
+  AUTH_MODE: "none",
 };
 
 async function get<T>(path: string, overrides: Record<string, string> = {}): Promise<T> {

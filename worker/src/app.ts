@@ -1,32 +1,46 @@
 /**
- * The signer's HTTP API (Hono). Routes validate, then call the pure signing core; every error becomes
+ * The signer's HTTP API (Hono). Middleware adds a request id, one JSON log line per request, security and CORS
+ * headers; routes check who asks, validate, then call the pure signing core. Every error becomes
  * `{ error: { code, message } }` in `onError`.
  */
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { issueSession, sessionUser } from "./auth/session.js";
+import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig } from "./config.js";
-import { SignerError } from "./errors.js";
+import { InvalidRequestError, SignerError } from "./errors.js";
+import { clientAddress, enforceLimit } from "./limits.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
 import { parseUploadRequest } from "./upload-request.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
 
-export type AppEnv = { Bindings: SignerEnv; Variables: { config: SignerConfig } };
+type Bindings = SignerEnv;
+/** `user`: the caller's key segment (AUTH_MODE=wechat), or "" when anyone may sign (AUTH_MODE=none). */
+export type AppEnv = { Bindings: Bindings; Variables: { requestId: string; user: string; errorCode?: string } };
 
 export const DUMMY_CREDENTIALS_WARNING =
   "dummy dev credentials: only the local COS emulator accepts these signatures; set COS_SECRET_ID and COS_SECRET_KEY for real COS";
+export const AUTH_NONE_WARNING = "AUTH_MODE=none: anyone can get upload signatures; use AUTH_MODE=wechat in production";
 
-let dummyWarningLogged = false;
+const warned = new Set<string>();
+
+function warnOnce(c: Context<AppEnv>, warning: string): void {
+  c.header("X-Signer-Warning", warning, { append: true });
+  if (!warned.has(warning)) {
+    warned.add(warning);
+    console.warn(JSON.stringify({ level: "warn", message: warning }));
+  }
+}
 
 function configOf(c: Context<AppEnv>): SignerConfig {
   const config = signerConfig(c.env);
-  if (config.dummyCredentials) {
-    c.header("X-Signer-Warning", DUMMY_CREDENTIALS_WARNING);
-    if (!dummyWarningLogged) {
-      dummyWarningLogged = true;
-      console.warn(JSON.stringify({ level: "warn", message: DUMMY_CREDENTIALS_WARNING }));
-    }
-  }
+  if (config.dummyCredentials) warnOnce(c, DUMMY_CREDENTIALS_WARNING);
+  if (config.auth.mode === "none") warnOnce(c, AUTH_NONE_WARNING);
   return config;
 }
 
@@ -34,86 +48,139 @@ function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
+async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
+  if (!/^application\/json\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) {
+    throw new SignerError(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json");
+  }
+  try {
+    return await c.req.json();
+  } catch {
+    throw new SignerError(400, "body_invalid", "the body is not valid JSON");
+  }
+}
+
+const smallBody = bodyLimit({
+  maxSize: 4096,
+  onError: () => {
+    throw new SignerError(413, "body_too_large", "the request body is over 4096 bytes");
+  },
+});
+
+/** Key prefix for this caller: the configured prefix, then the user's segment when sessions are on. */
+function keyPrefixFor(config: SignerConfig, user: string): string {
+  return [config.keyPrefix, user].filter((part) => part !== "").join("/");
+}
+
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  app.use(requestId());
+  app.use(async (c, next) => {
+    await next();
+    // One line per request: no secrets, no tokens, no keys; the user only as the first characters of its segment.
+    const user = c.get("user");
+    console.log(
+      JSON.stringify({
+        level: c.res.status >= 500 ? "error" : "info",
+        requestId: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path.slice(0, 100),
+        status: c.res.status,
+        ...(c.get("errorCode") ? { code: c.get("errorCode") } : {}),
+        ...(user ? { user: user.slice(0, 6) } : {}),
+      }),
+    );
+  });
+  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  app.use(
+    cors({
+      origin: (origin, c: Context<AppEnv>) => (signerConfig(c.env).corsOrigins.includes(origin) ? origin : null),
+      allowHeaders: ["Authorization", "Content-Type"],
+      allowMethods: ["GET", "POST"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "X-Signer-Warning"],
+      maxAge: 600,
+    }),
+  );
   app.use(async (c, next) => {
     await next();
     // Signatures are single-use permissions: no cache may keep or share them.
     c.header("Cache-Control", "no-store");
   });
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(", ")}`), 405, { Allow: methods.join(", ") }),
+    }),
+  );
+
+  /** Who is asking: the session's user (AUTH_MODE=wechat) or anyone (none); then the per-caller signing limit. */
+  const signer = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    const config = configOf(c);
+    const user = config.auth.mode === "wechat" ? await sessionUser(config.auth, c.req.header("Authorization")) : "";
+    c.set("user", user);
+    await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : `ip:${clientAddress(c.req.raw.headers)}`);
+    await next();
+  };
 
   app.get("/healthz", (c) => {
     configOf(c);
     return c.json({ status: "ok" });
   });
 
-  app.get("/put-sign", async (c) => {
+  app.post("/v1/session", smallBody, async (c) => {
+    const config = configOf(c);
+    if (config.auth.mode !== "wechat") throw new SignerError(404, "not_found", "sessions are off: AUTH_MODE=none signs for anyone");
+    await enforceLimit(c.env.SESSION_LIMITER, `ip:${clientAddress(c.req.raw.headers)}`);
+    const body = await jsonBody(c);
+    const code = (body as { code?: unknown } | null)?.code;
+    if (typeof code !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
+      throw new InvalidRequestError("code_invalid", 'send {"code": "<the code from wx.login()>"}');
+    }
+    const openid = await openidForCode(config.auth.appId, config.auth.appSecret, code);
+    return c.json(await issueSession(config.auth, openid, new Date()));
+  });
+
+  app.get("/put-sign", signer, async (c) => {
     const config = configOf(c);
     const ext = normalizeExtension(c.req.query("ext"), config.allowedExtensions);
     const now = new Date();
-    return c.json(await seedPutSign(config, newObjectKey(config.keyPrefix, ext, now), now));
+    return c.json(await seedPutSign(config, newObjectKey(keyPrefixFor(config, c.get("user")), ext, now), now));
   });
 
-  app.get("/post-policy", async (c) => {
+  app.get("/post-policy", signer, async (c) => {
     const config = configOf(c);
     const ext = normalizeExtension(c.req.query("ext"), config.allowedExtensions);
     const now = new Date();
-    return c.json(await seedPostPolicy(config, newObjectKey(config.keyPrefix, ext, now), now));
+    return c.json(await seedPostPolicy(config, newObjectKey(keyPrefixFor(config, c.get("user")), ext, now), now));
   });
 
-  app.post(
-    "/v1/uploads",
-    bodyLimit({
-      maxSize: 4096,
-      onError: () => {
-        throw new SignerError(413, "body_too_large", "the request body is over 4096 bytes");
-      },
-    }),
-    async (c) => {
-      const config = configOf(c);
-      if (!/^application\/json\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) {
-        throw new SignerError(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json");
-      }
-      let body: unknown;
-      try {
-        body = await c.req.json();
-      } catch {
-        throw new SignerError(400, "body_invalid", "the body is not valid JSON");
-      }
-      const request = parseUploadRequest(body, config);
-      const now = new Date();
-      const terms = {
-        key: newObjectKey(config.keyPrefix, request.ext, now),
-        ...(request.size === undefined ? {} : { size: request.size }),
-        ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
-      };
-      return c.json(request.method === "put" ? await putDescriptor(config, terms, now) : await postDescriptor(config, terms, now));
-    },
-  );
-
-  for (const [path, allowed] of [
-    ["/healthz", "GET, HEAD"],
-    ["/put-sign", "GET, HEAD"],
-    ["/post-policy", "GET, HEAD"],
-    ["/v1/uploads", "POST"],
-  ] as const) {
-    app.all(path, (c) => {
-      throw new SignerError(405, "method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allowed}`, { Allow: allowed });
-    });
-  }
+  app.post("/v1/uploads", smallBody, signer, async (c) => {
+    const config = configOf(c);
+    const request = parseUploadRequest(await jsonBody(c), config);
+    const now = new Date();
+    const terms = {
+      key: newObjectKey(keyPrefixFor(config, c.get("user")), request.ext, now),
+      ...(request.size === undefined ? {} : { size: request.size }),
+      ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
+    };
+    return c.json(request.method === "put" ? await putDescriptor(config, terms, now) : await postDescriptor(config, terms, now));
+  });
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));
 
   app.onError((error, c) => {
     if (error instanceof SignerError) {
-      if (error.status >= 500) console.error(JSON.stringify({ level: "error", code: error.code, message: error.message }));
+      c.set("errorCode", error.code);
+      if (error.status >= 500) console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), code: error.code, message: error.message }));
       return c.json(errorBody(error.code, error.message), error.status, error.headers);
     }
     if (error instanceof HTTPException && error.status < 500) {
+      c.set("errorCode", "bad_request");
       return c.json(errorBody("bad_request", error.message || "bad request"), error.status);
     }
-    console.error(JSON.stringify({ level: "error", code: "internal_error", error: error.name, message: error.message }));
+    c.set("errorCode", "internal_error");
+    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), code: "internal_error", error: error.name, message: error.message }));
     return c.json(errorBody("internal_error", "the signer failed; see the Worker logs"), 500);
   });
 

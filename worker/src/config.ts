@@ -30,13 +30,31 @@ export interface SignerConfig {
   readonly keyPrefix: string;
   /** True when running with the committed dummy dev credentials. */
   readonly dummyCredentials: boolean;
+  readonly auth: AuthConfig;
+  /** Origins allowed by CORS (web clients); empty: no CORS headers. */
+  readonly corsOrigins: readonly string[];
 }
 
 /**
  * What the signer reads from `env`: the Worker's generated `Env` (wrangler types), every field optional here so that
  * a missing one is reported rather than assumed, plus the optional STS token secret.
  */
-export type SignerEnv = Partial<Env> & { COS_SECURITY_TOKEN?: string };
+export type SignerEnv = Partial<Env> & { COS_SECURITY_TOKEN?: string; WX_APPSECRET?: string; SESSION_SECRET?: string };
+
+/** Who may ask for signatures: anyone (`none`, local development only) or holders of a WeChat login session. */
+export type AuthConfig =
+  | { readonly mode: "none" }
+  | {
+      readonly mode: "wechat";
+      readonly appId: string;
+      readonly appSecret: string;
+      /** HS256 key of session tokens, and of the per-user key segment. */
+      readonly sessionSecret: string;
+      readonly sessionTtlSeconds: number;
+    };
+
+export const DEFAULT_SESSION_TTL_SECONDS = 3600;
+const MIN_SESSION_SECRET_LENGTH = 32;
 
 // BucketName-APPID: lowercase letters, digits and `-`, then `-` and the numeric APPID; at most 50 characters.
 const BUCKET = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-\d{1,20}$/;
@@ -89,7 +107,45 @@ export function parseConfig(env: SignerEnv): SignerConfig {
     ),
     keyPrefix: parseKeyPrefix(env),
     dummyCredentials: secretId.startsWith(DUMMY_SECRET_ID_PREFIX),
+    auth: parseAuth(env),
+    corsOrigins: parseCorsOrigins(env),
   };
+}
+
+function parseAuth(env: SignerEnv): AuthConfig {
+  const mode = optionalString(env, "AUTH_MODE") ?? "wechat";
+  if (mode === "none") return { mode };
+  if (mode !== "wechat") throw new ConfigError("AUTH_MODE", 'must be "wechat" (production) or "none" (local development only)');
+  const appId = required(env, "WX_APPID");
+  if (!/^wx[0-9a-f]{16}$/.test(appId)) throw new ConfigError("WX_APPID", "must be the Mini Program's AppID (wx followed by 16 hex digits)");
+  const appSecret = requiredSecret(env, "WX_APPSECRET");
+  const sessionSecret = requiredSecret(env, "SESSION_SECRET");
+  if (sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
+    throw new ConfigError("SESSION_SECRET", `must be at least ${MIN_SESSION_SECRET_LENGTH} characters (e.g. openssl rand -base64 48)`);
+  }
+  return {
+    mode,
+    appId,
+    appSecret,
+    sessionSecret,
+    sessionTtlSeconds: parseInteger(env, "SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL_SECONDS, 60, 86_400),
+  };
+}
+
+function parseCorsOrigins(env: SignerEnv): readonly string[] {
+  const value = optionalString(env, "CORS_ORIGINS");
+  if (value === undefined) return [];
+  return value.split(",").map((origin) => {
+    const trimmed = origin.trim();
+    let url: URL | undefined;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin !== trimmed.replace(/\/$/, "")) throw new ConfigError("CORS_ORIGINS", "must be a comma-separated list of origins such as https://app.example.com");
+    return url.origin;
+  });
 }
 
 function optionalString(env: SignerEnv, name: keyof SignerEnv): string | undefined {
@@ -105,7 +161,7 @@ function required(env: SignerEnv, name: keyof SignerEnv): string {
   return value;
 }
 
-function requiredSecret(env: SignerEnv, name: "COS_SECRET_ID" | "COS_SECRET_KEY"): string {
+function requiredSecret(env: SignerEnv, name: "COS_SECRET_ID" | "COS_SECRET_KEY" | "WX_APPSECRET" | "SESSION_SECRET"): string {
   const value = env[name];
   if (typeof value !== "string" || value.trim() === "") {
     throw new ConfigError(name, "is not set: use `wrangler secret put " + name + "` (or .dev.vars locally)");

@@ -15,6 +15,15 @@ export type ErrorCode =
   | "body_invalid"
   | "unsupported_media_type"
   | "body_too_large"
+  | "code_invalid"
+  | "unauthorized"
+  | "token_invalid"
+  | "token_expired"
+  | "wechat_code_invalid"
+  | "wechat_user_blocked"
+  | "wechat_rate_limited"
+  | "wechat_unavailable"
+  | "rate_limited"
   | "not_found"
   | "method_not_allowed"
   | "config_invalid"
@@ -24,7 +33,7 @@ export class SignerError extends Error {
   override readonly name: string = "SignerError";
 
   constructor(
-    readonly status: 400 | 404 | 405 | 413 | 415 | 500,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500 | 502,
     readonly code: ErrorCode,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
@@ -36,8 +45,27 @@ export class SignerError extends Error {
 /** A request the client can fix. */
 export class InvalidRequestError extends SignerError {
   override readonly name = "InvalidRequestError";
-  constructor(code: Exclude<ErrorCode, "not_found" | "method_not_allowed" | "config_invalid" | "internal_error" | "unsupported_media_type" | "body_too_large">, message: string) {
+  constructor(
+    code: "bad_request" | "ext_invalid" | "ext_not_allowed" | "content_type_invalid" | "content_type_mismatch" | "size_invalid" | "file_too_large" | "method_invalid" | "body_invalid" | "code_invalid",
+    message: string,
+  ) {
     super(400, code, message);
+  }
+}
+
+/** No valid session: log in again (`POST /v1/session`). */
+export class UnauthorizedError extends SignerError {
+  override readonly name = "UnauthorizedError";
+  constructor(code: "unauthorized" | "token_invalid" | "token_expired", message: string) {
+    super(401, code, message, { "WWW-Authenticate": 'Bearer realm="cos-edge-signer"' });
+  }
+}
+
+/** Too many requests for this user or address; `Retry-After` says when to come back. */
+export class RateLimitedError extends SignerError {
+  override readonly name = "RateLimitedError";
+  constructor(retryAfterSeconds: number) {
+    super(429, "rate_limited", `too many requests; retry in ${retryAfterSeconds} s`, { "Retry-After": String(retryAfterSeconds) });
   }
 }
 

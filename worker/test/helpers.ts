@@ -1,22 +1,49 @@
+import { expect } from "vitest";
 import { createApp } from "../src/app.js";
 import type { SignerEnv } from "../src/config.js";
+import { STUB_APPID, STUB_APPSECRET } from "../../test/support/wechat-stub.js";
 
 export const SECRET_KEY = "route-test-secret-key-0123456789abcdef";
+export const SESSION_SECRET = "route-test-session-secret-0123456789abcdef-xyz";
 
+/** Every secret value the tests configure: none may appear in a response or a log line. */
+export const SECRETS = [SECRET_KEY, SESSION_SECRET, STUB_APPSECRET, "never-shown"];
+
+/** Anyone may sign (AUTH_MODE=none): for the signing rules themselves. */
 export const baseEnv = {
   COS_SECRET_ID: "AKIDROUTETESTxxxxxxxxxxxxxxxxxxxxxxx",
   COS_SECRET_KEY: SECRET_KEY,
   COS_BUCKET: "examplebucket-1250000000",
   COS_REGION: "ap-guangzhou",
+  AUTH_MODE: "none",
 } satisfies SignerEnv;
 
-/** A real `createApp()` called with its own env, so each case can have its own configuration. */
+/** WeChat sessions required (answered by test/support/wechat-stub.ts). */
+export const wechatEnv = {
+  ...baseEnv,
+  AUTH_MODE: "wechat",
+  WX_APPID: STUB_APPID,
+  WX_APPSECRET: STUB_APPSECRET,
+  SESSION_SECRET,
+} satisfies SignerEnv;
+
+/** A real `createApp()` called with its own env; the response is checked to hold no secret. */
 export async function call(path: string, init: RequestInit = {}, env: SignerEnv = baseEnv): Promise<Response> {
-  return createApp().request(`http://signer.test${path}`, init, { ...env });
+  const response = await createApp().request(`http://signer.test${path}`, init, { ...env });
+  const seen = `${[...response.headers].join("\n")}\n${await response.clone().text()}`;
+  for (const secret of SECRETS) expect(seen).not.toContain(secret);
+  return response;
 }
 
-export function postJson(path: string, body: unknown, env: SignerEnv = baseEnv): Promise<Response> {
-  return call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }, env);
+export function postJson(path: string, body: unknown, env: SignerEnv = baseEnv, headers: Record<string, string> = {}): Promise<Response> {
+  return call(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, env);
+}
+
+/** Logs in through POST /v1/session with a stub code (`code-<name>`) and returns the token. */
+export async function login(name: string, env: SignerEnv = wechatEnv): Promise<string> {
+  const response = await postJson("/v1/session", { code: `code-${name}` }, env);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { token: string }).token;
 }
 
 export interface ErrorBody {

@@ -4,7 +4,7 @@
  */
 export { type Credentials, SECURITY_TOKEN_FIELD, securityTokenHeaders } from "./credentials.js";
 export { cosUrlEncode, toBase64, toHex } from "./encoding.js";
-export { hmacSha1Hex, sha1Hex } from "./digest.js";
+export { hmacSha1Hex, sha1Hex, signKeyFor } from "./digest.js";
 export { formatKeyTime, type KeyTime, keyTimeAt } from "./key-time.js";
 export {
   buildPostPolicy,
