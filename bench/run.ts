@@ -12,6 +12,7 @@ import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import COS from "cos-nodejs-sdk-v5";
 import { build } from "esbuild";
+import { sign } from "hono/jwt";
 import { createPostForm, signRequest } from "../worker/src/cos/index.js";
 import { freePort, startWorkerd, stopProcess, waitForHttp } from "./workerd.js";
 
@@ -24,6 +25,9 @@ const credentials = { secretId: "AKIDBENCHxxxxxxxxxxxxxxxxxxxxxxxxxxx", secretKe
 const keyTime = { start: 1795600000, end: 1795600660 };
 const bucket = "examplebucket-1250000000";
 const host = "cos.ap-guangzhou.myqcloud.com";
+// The production default, AUTH_MODE=wechat: every signing request carries a session token.
+const SESSION_SECRET = "bench-session-secret-0123456789abcdef-0123456789";
+const sessionToken = await sign({ sub: "0123456789abcdef0123", iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 }, SESSION_SECRET, "HS256");
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -138,7 +142,8 @@ async function load(target: string, url: string, pid: number, route: Route, conn
     method: route.method ?? "GET",
     connections,
     duration: seconds,
-    ...(route.body ? { body: route.body, headers: { "content-type": "application/json" } } : {}),
+    headers: { authorization: `Bearer ${sessionToken}`, ...(route.body ? { "content-type": "application/json" } : {}) },
+    ...(route.body ? { body: route.body } : {}),
   };
   const cpuBefore = await processCpuMs(pid);
   const result = await autocannon(options);
@@ -161,7 +166,9 @@ async function load(target: string, url: string, pid: number, route: Route, conn
 async function http(bundle: string): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
   const vars = Object.fromEntries([...(await readFile(join(root, "wrangler.toml"), "utf8")).matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
-  const worker = await startWorkerd(bundle, { ...vars, COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey }, COMPATIBILITY_DATE);
+  // No rate-limit bindings here: the benchmark measures the signer, not the limiter.
+  const secrets = { COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey, WX_APPID: "wx0123456789abcdef", WX_APPSECRET: "bench", SESSION_SECRET };
+  const worker = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat" }, COMPATIBILITY_DATE);
   try {
     for (const route of ROUTES) {
       await load("workerd", worker.url, worker.pid, route, 16, 1);

@@ -11,9 +11,18 @@ type WechatAuth = Extract<AuthConfig, { mode: "wechat" }>;
 
 const UTF8 = new TextEncoder();
 
-async function hmacSha256Hex(key: string, message: string): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey("raw", UTF8.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return toHex(await crypto.subtle.sign("HMAC", cryptoKey, UTF8.encode(message)));
+// SESSION_SECRET imported once per isolate, not on every request (hono/jwt accepts a CryptoKey).
+let sessionKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+
+function sessionKeyFor(secret: string): Promise<CryptoKey> {
+  if (sessionKey?.secret !== secret) {
+    sessionKey = { secret, key: crypto.subtle.importKey("raw", UTF8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) };
+  }
+  return sessionKey.key;
+}
+
+async function hmacSha256Hex(secret: string, message: string): Promise<string> {
+  return toHex(await crypto.subtle.sign("HMAC", await sessionKeyFor(secret), UTF8.encode(message)));
 }
 
 /** 20 hex characters (80 bits) of HMAC-SHA256(SESSION_SECRET, "user:" + openid): stable per user, not reversible. */
@@ -30,7 +39,7 @@ export interface Session {
 export async function issueSession(auth: WechatAuth, openid: string, now: Date): Promise<Session> {
   const issuedAt = Math.floor(now.getTime() / 1000);
   const exp = issuedAt + auth.sessionTtlSeconds;
-  const token = await sign({ sub: await userSegment(auth, openid), iat: issuedAt, exp }, auth.sessionSecret, "HS256");
+  const token = await sign({ sub: await userSegment(auth, openid), iat: issuedAt, exp }, await sessionKeyFor(auth.sessionSecret), "HS256");
   return { token, expiresAt: new Date(exp * 1000).toISOString(), expiresIn: auth.sessionTtlSeconds };
 }
 
@@ -40,7 +49,7 @@ export async function sessionUser(auth: WechatAuth, authorization: string | unde
   if (!authorization) throw new UnauthorizedError("unauthorized", "log in first: send Authorization: Bearer <token> from POST /v1/session");
   if (!match) throw new UnauthorizedError("token_invalid", "the Authorization header must be Bearer <token>");
   try {
-    const payload = await verify(match[1]!, auth.sessionSecret, "HS256");
+    const payload = await verify(match[1]!, await sessionKeyFor(auth.sessionSecret), "HS256");
     if (typeof payload.sub !== "string" || !/^[0-9a-f]{20}$/.test(payload.sub)) throw new Error("no subject");
     return payload.sub;
   } catch (error) {
