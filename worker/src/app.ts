@@ -12,11 +12,11 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { issueSession, sessionUser } from "./auth/session.js";
 import { openidForCode } from "./auth/wechat.js";
-import { type SignerConfig, type SignerEnv, signerConfig } from "./config.js";
+import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError, SignerError } from "./errors.js";
 import { clientAddress, enforceLimit } from "./limits.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
-import { parseUploadRequest } from "./upload-request.js";
+import { checkMethod, parseUploadRequest, resolveProfile } from "./upload-request.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
 
 type Bindings = SignerEnv;
@@ -66,9 +66,9 @@ const smallBody = bodyLimit({
   },
 });
 
-/** Key prefix for this caller: the configured prefix, then the user's segment when sessions are on. */
-function keyPrefixFor(config: SignerConfig, user: string): string {
-  return [config.keyPrefix, user].filter((part) => part !== "").join("/");
+/** Key prefix for this caller: the profile's prefix, then the user's segment when sessions are on. */
+function keyPrefixFor(profile: UploadProfile, user: string): string {
+  return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
 }
 
 export function createApp(): Hono<AppEnv> {
@@ -141,30 +141,42 @@ export function createApp(): Hono<AppEnv> {
     return c.json(await issueSession(config.auth, openid, new Date()));
   });
 
-  app.get("/put-sign", signer, async (c) => {
-    const config = configOf(c);
-    const ext = normalizeExtension(c.req.query("ext"), config.allowedExtensions);
+  /** The seed routes' query: `ext`, and `profile` (default `default`) that must allow `method`. */
+  const seedTerms = (c: Context<AppEnv>, method: UploadMethod) => {
+    const profile = resolveProfile(configOf(c), c.req.query("profile"));
+    checkMethod(profile, method);
+    const ext = normalizeExtension(c.req.query("ext"), profile.allowedExtensions);
     const now = new Date();
-    return c.json(await seedPutSign(config, newObjectKey(keyPrefixFor(config, c.get("user")), ext, now), now));
+    return { profile, now, key: newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now) };
+  };
+
+  app.get("/put-sign", signer, async (c) => {
+    const { profile, key, now } = seedTerms(c, "put");
+    return c.json(await seedPutSign(profile, key, now));
   });
 
   app.get("/post-policy", signer, async (c) => {
-    const config = configOf(c);
-    const ext = normalizeExtension(c.req.query("ext"), config.allowedExtensions);
-    const now = new Date();
-    return c.json(await seedPostPolicy(config, newObjectKey(keyPrefixFor(config, c.get("user")), ext, now), now));
+    const { profile, key, now } = seedTerms(c, "post");
+    return c.json(await seedPostPolicy(profile, key, now));
+  });
+
+  /** What a client may know of each profile, to pick one and check files before asking; nothing about keys. */
+  app.get("/v1/profiles", (c) => {
+    const profiles = [...configOf(c).profiles.values()].map((profile) => ({
+      name: profile.name,
+      extensions: [...profile.allowedExtensions],
+      contentTypes: profile.contentTypes,
+      maxBytes: profile.maxBytes,
+      methods: [...profile.methods],
+    }));
+    return c.json({ profiles });
   });
 
   app.post("/v1/uploads", smallBody, signer, async (c) => {
-    const config = configOf(c);
-    const request = parseUploadRequest(await jsonBody(c), config);
+    const { profile, ext, method, ...bounds } = parseUploadRequest(await jsonBody(c), configOf(c));
     const now = new Date();
-    const terms = {
-      key: newObjectKey(keyPrefixFor(config, c.get("user")), request.ext, now),
-      ...(request.size === undefined ? {} : { size: request.size }),
-      ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
-    };
-    return c.json(request.method === "put" ? await putDescriptor(config, terms, now) : await postDescriptor(config, terms, now));
+    const terms = { key: newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now), ...bounds };
+    return c.json(method === "put" ? await putDescriptor(profile, terms, now) : await postDescriptor(profile, terms, now));
   });
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));

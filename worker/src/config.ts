@@ -1,6 +1,7 @@
 /**
  * The signer's configuration, read from Worker vars and secrets and validated once per `env` object.
- * Errors name the variable and the rule, never the value: a secret must not reach a response or a log.
+ * Errors name the variable (or the profile and field) and the rule, never the value: a secret must not reach a
+ * response or a log.
  */
 import type { Credentials } from "./cos/index.js";
 import { ConfigError } from "./errors.js";
@@ -11,10 +12,15 @@ export const DEFAULT_SIGNATURE_TTL_SECONDS = 600;
 export const MAX_SIGNATURE_TTL_SECONDS = 3600;
 export const MIN_SIGNATURE_TTL_SECONDS = 10;
 export const DEFAULT_KEY_PREFIX = "uploads";
-/** SecretIds starting with this are the committed dev placeholders (`.dev.vars.example`): never real keys. */
+export const DEFAULT_PROFILE = "default";
+/** SecretIds starting with this are the committed dev placeholders (dev/local.env): never real keys. */
 export const DUMMY_SECRET_ID_PREFIX = "AKIDDUMMY";
 
-export interface SignerConfig {
+export type UploadMethod = "put" | "post";
+
+/** One kind of upload: where it goes, what it may be, and with which key pair it is signed. */
+export interface UploadProfile {
+  readonly name: string;
   readonly credentials: Credentials;
   /** BucketName-APPID. */
   readonly bucket: string;
@@ -24,11 +30,20 @@ export interface SignerConfig {
   /** Origin that replaces the COS domain: custom domain, acceleration domain, or a local emulator. */
   readonly endpoint: string | undefined;
   readonly allowedExtensions: ReadonlySet<string>;
+  /** Media type rules, `type/subtype` or `type/*`; empty: any type of the suffix's family. */
+  readonly contentTypes: readonly string[];
   readonly maxBytes: number;
   readonly signatureTtlSeconds: number;
   /** Key prefix without leading or trailing `/`; may be empty. */
   readonly keyPrefix: string;
-  /** True when running with the committed dummy dev credentials. */
+  readonly methods: ReadonlySet<UploadMethod>;
+  /** PUT signs `x-cos-forbid-overwrite: true`. */
+  readonly forbidOverwrite: boolean;
+}
+
+export interface SignerConfig {
+  readonly profiles: ReadonlyMap<string, UploadProfile>;
+  /** True when any profile runs on the committed dummy dev credentials. */
   readonly dummyCredentials: boolean;
   readonly auth: AuthConfig;
   /** Origins allowed by CORS (web clients); empty: no CORS headers. */
@@ -37,9 +52,15 @@ export interface SignerConfig {
 
 /**
  * What the signer reads from `env`: the Worker's generated `Env` (wrangler types), every field optional here so that
- * a missing one is reported rather than assumed, plus the optional STS token secret.
+ * a missing one is reported rather than assumed, plus the secrets wrangler.toml does not list.
  */
-export type SignerEnv = Partial<Env> & { COS_SECURITY_TOKEN?: string; WX_APPSECRET?: string; SESSION_SECRET?: string };
+export type SignerEnv = Partial<Omit<Env, "UPLOAD_PROFILES">> & {
+  COS_SECURITY_TOKEN?: string;
+  WX_APPSECRET?: string;
+  SESSION_SECRET?: string;
+  /** A TOML table of profiles (wrangler passes it as an object) or the same as a JSON string. */
+  UPLOAD_PROFILES?: unknown;
+};
 
 /** Who may ask for signatures: anyone (`none`, local development only) or holders of a WeChat login session. */
 export type AuthConfig =
@@ -61,6 +82,23 @@ const BUCKET = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-\d{1,20}$/;
 const REGION = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
 const EXTENSION = /^[a-z0-9]{1,10}$/;
 const KEY_PREFIX_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const CREDENTIAL_NAME = /^[A-Za-z0-9_]{1,32}$/;
+const CONTENT_TYPE_RULE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,63})$/;
+const PROFILE_FIELDS = new Set([
+  "bucket",
+  "region",
+  "pathStyle",
+  "endpoint",
+  "keyPrefix",
+  "extensions",
+  "contentTypes",
+  "maxBytes",
+  "signatureTtlSeconds",
+  "methods",
+  "forbidOverwrite",
+  "credentials",
+]);
 
 const cache = new WeakMap<object, SignerConfig | ConfigError>();
 
@@ -81,42 +119,120 @@ export function signerConfig(env: SignerEnv): SignerConfig {
 }
 
 export function parseConfig(env: SignerEnv): SignerConfig {
-  const secretId = requiredSecret(env, "COS_SECRET_ID");
-  const secretKey = requiredSecret(env, "COS_SECRET_KEY");
-  const securityToken = optionalString(env, "COS_SECURITY_TOKEN");
-  const bucket = required(env, "COS_BUCKET");
-  if (bucket.length > 50 || !BUCKET.test(bucket)) {
-    throw new ConfigError("COS_BUCKET", "must be BucketName-APPID (lowercase letters, digits and '-', e.g. examplebucket-1250000000)");
-  }
-  const region = required(env, "COS_REGION");
-  if (!REGION.test(region)) throw new ConfigError("COS_REGION", "must be a COS region such as ap-guangzhou");
+  const profiles = parseProfiles(env);
   return {
-    credentials: securityToken ? { secretId, secretKey, securityToken } : { secretId, secretKey },
-    bucket,
-    region,
-    pathStyle: parseBoolean(env, "COS_PATH_STYLE", true),
-    endpoint: parseEndpoint(env),
-    allowedExtensions: parseExtensions(env),
-    maxBytes: parseInteger(env, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES, 1, 5 * 1024 ** 3),
-    signatureTtlSeconds: parseInteger(
-      env,
-      "UPLOAD_SIGNATURE_TTL_SECONDS",
-      DEFAULT_SIGNATURE_TTL_SECONDS,
-      MIN_SIGNATURE_TTL_SECONDS,
-      MAX_SIGNATURE_TTL_SECONDS,
-    ),
-    keyPrefix: parseKeyPrefix(env),
-    dummyCredentials: secretId.startsWith(DUMMY_SECRET_ID_PREFIX),
+    profiles,
+    dummyCredentials: [...profiles.values()].some((profile) => profile.credentials.secretId.startsWith(DUMMY_SECRET_ID_PREFIX)),
     auth: parseAuth(env),
     corsOrigins: parseCorsOrigins(env),
   };
 }
 
+/** A setting as found: its value and the name to report when it is wrong. */
+interface Setting {
+  readonly value: unknown;
+  readonly label: string;
+}
+
+/**
+ * Profiles from UPLOAD_PROFILES, each field falling back to the single-bucket variable of the same meaning (bucket
+ * excepted). Without a profile named `default`, the single-bucket variables make it, when COS_BUCKET is set.
+ */
+function parseProfiles(env: SignerEnv): ReadonlyMap<string, UploadProfile> {
+  const declared = declaredProfiles(env.UPLOAD_PROFILES);
+  const profiles = new Map<string, UploadProfile>();
+  if (!declared.has(DEFAULT_PROFILE) && (declared.size === 0 || text({ value: env.COS_BUCKET, label: "COS_BUCKET" }) !== undefined)) {
+    profiles.set(DEFAULT_PROFILE, parseProfile(env, DEFAULT_PROFILE, undefined));
+  }
+  for (const [name, fields] of declared) profiles.set(name, parseProfile(env, name, fields));
+  return profiles;
+}
+
+function declaredProfiles(raw: unknown): Map<string, Record<string, unknown>> {
+  let value = raw;
+  if (typeof value === "string") {
+    if (value.trim() === "") return new Map();
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ConfigError("UPLOAD_PROFILES", "must be a table of profiles ([vars.UPLOAD_PROFILES.<name>] in wrangler.toml) or the same as JSON");
+    }
+  }
+  if (value === undefined || value === null) return new Map();
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ConfigError("UPLOAD_PROFILES", "must be a table of profiles ([vars.UPLOAD_PROFILES.<name>] in wrangler.toml) or the same as JSON");
+  }
+  const profiles = new Map<string, Record<string, unknown>>();
+  for (const [name, fields] of Object.entries(value)) {
+    if (!PROFILE_NAME.test(name)) throw new ConfigError(`UPLOAD_PROFILES.${name.slice(0, 40)}`, "is not a valid profile name (lowercase letters, digits, '-', '_'; at most 32)");
+    if (typeof fields !== "object" || fields === null || Array.isArray(fields)) throw new ConfigError(`UPLOAD_PROFILES.${name}`, "must be a table of fields");
+    const unknown = Object.keys(fields).find((field) => !PROFILE_FIELDS.has(field));
+    if (unknown !== undefined) throw new ConfigError(`UPLOAD_PROFILES.${name}.${unknown.slice(0, 40)}`, `is not a profile field; fields: ${[...PROFILE_FIELDS].join(", ")}`);
+    profiles.set(name, fields as Record<string, unknown>);
+  }
+  return profiles;
+}
+
+function parseProfile(env: SignerEnv, name: string, fields: Record<string, unknown> | undefined): UploadProfile {
+  const setting = (field: string, variable: keyof SignerEnv): Setting =>
+    fields && field in fields ? { value: fields[field], label: `UPLOAD_PROFILES.${name}.${field}` } : { value: env[variable], label: variable };
+  const own = (field: string): Setting => ({ value: fields?.[field], label: `UPLOAD_PROFILES.${name}.${field}` });
+
+  const bucketSetting = fields ? own("bucket") : setting("bucket", "COS_BUCKET");
+  const bucket = required(bucketSetting);
+  if (bucket.length > 50 || !BUCKET.test(bucket)) {
+    throw new ConfigError(bucketSetting.label, "must be BucketName-APPID (lowercase letters, digits and '-', e.g. examplebucket-1250000000)");
+  }
+  const regionSetting = setting("region", "COS_REGION");
+  const region = required(regionSetting);
+  if (!REGION.test(region)) throw new ConfigError(regionSetting.label, "must be a COS region such as ap-guangzhou");
+  return {
+    name,
+    credentials: parseCredentials(env, own("credentials")),
+    bucket,
+    region,
+    pathStyle: parseBoolean(setting("pathStyle", "COS_PATH_STYLE"), true),
+    endpoint: parseEndpoint(setting("endpoint", "COS_ENDPOINT")),
+    allowedExtensions: parseExtensions(setting("extensions", "UPLOAD_ALLOWED_EXTENSIONS")),
+    contentTypes: parseContentTypes(own("contentTypes")),
+    maxBytes: parseInteger(setting("maxBytes", "UPLOAD_MAX_BYTES"), DEFAULT_MAX_BYTES, 1, 5 * 1024 ** 3),
+    signatureTtlSeconds: parseInteger(
+      setting("signatureTtlSeconds", "UPLOAD_SIGNATURE_TTL_SECONDS"),
+      DEFAULT_SIGNATURE_TTL_SECONDS,
+      MIN_SIGNATURE_TTL_SECONDS,
+      MAX_SIGNATURE_TTL_SECONDS,
+    ),
+    keyPrefix: parseKeyPrefix(setting("keyPrefix", "UPLOAD_KEY_PREFIX")),
+    methods: parseMethods(own("methods")),
+    forbidOverwrite: parseBoolean(own("forbidOverwrite"), true),
+  };
+}
+
+/** The default pair (COS_SECRET_ID / COS_SECRET_KEY), or a named one: COS_SECRET_ID_<NAME> / COS_SECRET_KEY_<NAME>. */
+function parseCredentials(env: SignerEnv, setting: Setting): Credentials {
+  const name = text(setting);
+  if (name !== undefined && !CREDENTIAL_NAME.test(name)) throw new ConfigError(setting.label, "must be a credential name of letters, digits and '_'");
+  const suffix = name === undefined || name.toLowerCase() === "default" ? "" : `_${name.toUpperCase()}`;
+  const secrets = env as Record<string, unknown>;
+  const secret = (variable: string) => {
+    const value = secrets[variable];
+    if (typeof value !== "string" || value.trim() === "") {
+      throw new ConfigError(suffix ? setting.label : variable, suffix ? `names a key pair whose secret ${variable} is not set` : `is not set: use \`wrangler secret put ${variable}\` (or .dev.vars locally)`);
+    }
+    if (/\s/.test(value)) throw new ConfigError(variable, "contains whitespace: paste the key without spaces or line breaks");
+    return value;
+  };
+  const secretId = secret(`COS_SECRET_ID${suffix}`);
+  const secretKey = secret(`COS_SECRET_KEY${suffix}`);
+  const securityToken = text({ value: secrets[`COS_SECURITY_TOKEN${suffix}`], label: `COS_SECURITY_TOKEN${suffix}` });
+  return securityToken ? { secretId, secretKey, securityToken } : { secretId, secretKey };
+}
+
 function parseAuth(env: SignerEnv): AuthConfig {
-  const mode = optionalString(env, "AUTH_MODE") ?? "wechat";
+  const mode = text({ value: env.AUTH_MODE, label: "AUTH_MODE" }) ?? "wechat";
   if (mode === "none") return { mode };
   if (mode !== "wechat") throw new ConfigError("AUTH_MODE", 'must be "wechat" (production) or "none" (local development only)');
-  const appId = required(env, "WX_APPID");
+  const appId = required({ value: env.WX_APPID, label: "WX_APPID" });
   if (!/^wx[0-9a-f]{16}$/.test(appId)) throw new ConfigError("WX_APPID", "must be the Mini Program's AppID (wx followed by 16 hex digits)");
   const appSecret = requiredSecret(env, "WX_APPSECRET");
   const sessionSecret = requiredSecret(env, "SESSION_SECRET");
@@ -128,12 +244,12 @@ function parseAuth(env: SignerEnv): AuthConfig {
     appId,
     appSecret,
     sessionSecret,
-    sessionTtlSeconds: parseInteger(env, "SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL_SECONDS, 60, 86_400),
+    sessionTtlSeconds: parseInteger({ value: env.SESSION_TTL_SECONDS, label: "SESSION_TTL_SECONDS" }, DEFAULT_SESSION_TTL_SECONDS, 60, 86_400),
   };
 }
 
 function parseCorsOrigins(env: SignerEnv): readonly string[] {
-  const value = optionalString(env, "CORS_ORIGINS");
+  const value = text({ value: env.CORS_ORIGINS, label: "CORS_ORIGINS" });
   if (value === undefined) return [];
   return value.split(",").map((origin) => {
     const trimmed = origin.trim();
@@ -148,77 +264,97 @@ function parseCorsOrigins(env: SignerEnv): readonly string[] {
   });
 }
 
-function optionalString(env: SignerEnv, name: keyof SignerEnv): string | undefined {
-  const value = env[name];
+function text({ value, label }: Setting): string | undefined {
   if (value === undefined || value === null) return undefined;
-  const text = String(value).trim();
-  return text === "" ? undefined : text;
+  if (typeof value === "object") throw new ConfigError(label, "must be a single value, not a list or table");
+  const trimmed = String(value).trim();
+  return trimmed === "" ? undefined : trimmed;
 }
 
-function required(env: SignerEnv, name: keyof SignerEnv): string {
-  const value = optionalString(env, name);
-  if (value === undefined) throw new ConfigError(name, "is not set");
+function required(setting: Setting): string {
+  const value = text(setting);
+  if (value === undefined) throw new ConfigError(setting.label, "is not set");
   return value;
 }
 
-function requiredSecret(env: SignerEnv, name: "COS_SECRET_ID" | "COS_SECRET_KEY" | "WX_APPSECRET" | "SESSION_SECRET"): string {
+function requiredSecret(env: SignerEnv, name: "WX_APPSECRET" | "SESSION_SECRET"): string {
   const value = env[name];
   if (typeof value !== "string" || value.trim() === "") {
     throw new ConfigError(name, "is not set: use `wrangler secret put " + name + "` (or .dev.vars locally)");
   }
-  if (/\s/.test(value)) throw new ConfigError(name, "contains whitespace: paste the key without spaces or line breaks");
+  if (/\s/.test(value)) throw new ConfigError(name, "contains whitespace: paste it without spaces or line breaks");
   return value;
 }
 
-function parseBoolean(env: SignerEnv, name: keyof SignerEnv, fallback: boolean): boolean {
-  const value = optionalString(env, name);
+function parseBoolean(setting: Setting, fallback: boolean): boolean {
+  const value = text(setting);
   if (value === undefined) return fallback;
   if (value === "true") return true;
   if (value === "false") return false;
-  throw new ConfigError(name, 'must be "true" or "false"');
+  throw new ConfigError(setting.label, 'must be "true" or "false"');
 }
 
-function parseInteger(env: SignerEnv, name: keyof SignerEnv, fallback: number, min: number, max: number): number {
-  const value = optionalString(env, name);
+function parseInteger(setting: Setting, fallback: number, min: number, max: number): number {
+  const value = text(setting);
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new ConfigError(name, "must be a whole number");
+  if (!/^\d+$/.test(value)) throw new ConfigError(setting.label, "must be a whole number");
   const number = Number(value);
-  if (number < min || number > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  if (number < min || number > max) throw new ConfigError(setting.label, `must be between ${min} and ${max}`);
   return number;
 }
 
-function parseEndpoint(env: SignerEnv): string | undefined {
-  const value = optionalString(env, "COS_ENDPOINT");
+function parseEndpoint(setting: Setting): string | undefined {
+  const value = text(setting);
   if (value === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError("COS_ENDPOINT", "must be an origin such as https://static.example.com");
+    throw new ConfigError(setting.label, "must be an origin such as https://static.example.com");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError("COS_ENDPOINT", "must use https:// (or http:// for a local emulator)");
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError(setting.label, "must use https:// (or http:// for a local emulator)");
   if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
-    throw new ConfigError("COS_ENDPOINT", "must be an origin only: scheme, host and optional port, no path, query or credentials");
+    throw new ConfigError(setting.label, "must be an origin only: scheme, host and optional port, no path, query or credentials");
   }
   return url.origin;
 }
 
-function parseExtensions(env: SignerEnv): ReadonlySet<string> {
-  const value = optionalString(env, "UPLOAD_ALLOWED_EXTENSIONS");
-  if (value === undefined) return new Set(DEFAULT_ALLOWED_EXTENSIONS);
-  const extensions = value.split(",").map((ext) => ext.trim().toLowerCase()).filter((ext) => ext !== "");
+/** A list as a TOML array or a comma-separated string. */
+function list(setting: Setting): string[] | undefined {
+  if (setting.value === undefined || setting.value === null) return undefined;
+  const items = Array.isArray(setting.value) ? setting.value.map(String) : typeof setting.value === "string" ? setting.value.split(",") : undefined;
+  if (items === undefined) throw new ConfigError(setting.label, "must be a list");
+  const trimmed = items.map((item) => item.trim()).filter((item) => item !== "");
+  return trimmed.length === 0 && typeof setting.value === "string" ? undefined : trimmed;
+}
+
+function parseExtensions(setting: Setting): ReadonlySet<string> {
+  const extensions = list(setting)?.map((ext) => ext.toLowerCase());
+  if (extensions === undefined) return new Set(DEFAULT_ALLOWED_EXTENSIONS);
   if (extensions.length === 0 || !extensions.every((ext) => EXTENSION.test(ext))) {
-    throw new ConfigError("UPLOAD_ALLOWED_EXTENSIONS", "must be a comma-separated list of 1–10 letters or digits each, e.g. jpg,png,mp4");
+    throw new ConfigError(setting.label, "must list 1–10 letters or digits per suffix, e.g. jpg,png,mp4");
   }
   return new Set(extensions);
 }
 
-function parseKeyPrefix(env: SignerEnv): string {
-  const value = env.UPLOAD_KEY_PREFIX;
-  if (value === undefined) return DEFAULT_KEY_PREFIX;
-  const prefix = String(value).trim().replace(/^\/+|\/+$/g, "");
+function parseContentTypes(setting: Setting): readonly string[] {
+  const rules = list(setting)?.map((rule) => rule.toLowerCase()) ?? [];
+  if (!rules.every((rule) => CONTENT_TYPE_RULE.test(rule))) throw new ConfigError(setting.label, "must list media types such as image/jpeg or image/*");
+  return rules;
+}
+
+function parseMethods(setting: Setting): ReadonlySet<UploadMethod> {
+  const methods = list(setting)?.map((method) => method.toLowerCase());
+  if (methods === undefined) return new Set(["put", "post"]);
+  if (methods.length === 0 || !methods.every((method) => method === "put" || method === "post")) throw new ConfigError(setting.label, 'must list "put", "post" or both');
+  return new Set(methods as UploadMethod[]);
+}
+
+function parseKeyPrefix(setting: Setting): string {
+  if (setting.value === undefined) return DEFAULT_KEY_PREFIX;
+  const prefix = (text(setting) ?? "").replace(/^\/+|\/+$/g, "");
   if (prefix !== "" && !prefix.split("/").every((segment) => KEY_PREFIX_SEGMENT.test(segment))) {
-    throw new ConfigError("UPLOAD_KEY_PREFIX", "must be path segments of letters, digits, '.', '_' and '-', separated by '/' (no '..' or empty segments)");
+    throw new ConfigError(setting.label, "must be path segments of letters, digits, '.', '_' and '-', separated by '/' (no '..' or empty segments)");
   }
   return prefix;
 }

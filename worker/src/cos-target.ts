@@ -4,7 +4,7 @@
  * Mini Program practice (436/30934) uses so that one whitelisted domain serves every bucket of a region. In the
  * latter the signed path includes the bucket. Buckets created after 2024-01-01 refuse it (436/57456).
  */
-import type { SignerConfig } from "./config.js";
+import type { UploadProfile } from "./config.js";
 import { cosUrlEncode } from "./cos/index.js";
 
 export interface ObjectLocation {
@@ -20,10 +20,10 @@ export interface ObjectLocation {
   readonly url: string;
 }
 
-export function objectLocation(config: SignerConfig, key: string): ObjectLocation {
+export function objectLocation(profile: UploadProfile, key: string): ObjectLocation {
   const origin =
-    config.endpoint ?? (config.pathStyle ? `https://cos.${config.region}.myqcloud.com` : `https://${config.bucket}.cos.${config.region}.myqcloud.com`);
-  const bucketPath = config.pathStyle ? `/${config.bucket}` : "";
+    profile.endpoint ?? (profile.pathStyle ? `https://cos.${profile.region}.myqcloud.com` : `https://${profile.bucket}.cos.${profile.region}.myqcloud.com`);
+  const bucketPath = profile.pathStyle ? `/${profile.bucket}` : "";
   const encodedKey = key.split("/").map(cosUrlEncode).join("/");
   return {
     origin,

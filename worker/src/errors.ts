@@ -9,6 +9,8 @@ export type ErrorCode =
   | "ext_not_allowed"
   | "content_type_invalid"
   | "content_type_mismatch"
+  | "content_type_not_allowed"
+  | "unknown_profile"
   | "size_invalid"
   | "file_too_large"
   | "method_invalid"
@@ -46,7 +48,19 @@ export class SignerError extends Error {
 export class InvalidRequestError extends SignerError {
   override readonly name = "InvalidRequestError";
   constructor(
-    code: "bad_request" | "ext_invalid" | "ext_not_allowed" | "content_type_invalid" | "content_type_mismatch" | "size_invalid" | "file_too_large" | "method_invalid" | "body_invalid" | "code_invalid",
+    code:
+      | "bad_request"
+      | "ext_invalid"
+      | "ext_not_allowed"
+      | "content_type_invalid"
+      | "content_type_mismatch"
+      | "content_type_not_allowed"
+      | "unknown_profile"
+      | "size_invalid"
+      | "file_too_large"
+      | "method_invalid"
+      | "body_invalid"
+      | "code_invalid",
     message: string,
   ) {
     super(400, code, message);

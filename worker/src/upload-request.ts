@@ -1,19 +1,39 @@
-/** The body of `POST /v1/uploads`, checked field by field so every mistake gets its own code. */
-import type { SignerConfig } from "./config.js";
+/** What a client asks for — profile, suffix, method, size, type — checked field by field, each mistake with its code. */
+import { DEFAULT_PROFILE, type SignerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError } from "./errors.js";
 import { mediaTypeOf } from "./media-types.js";
 import { normalizeExtension } from "./object-key.js";
 
 export interface UploadRequest {
+  readonly profile: UploadProfile;
   readonly ext: string;
-  readonly method: "put" | "post";
+  readonly method: UploadMethod;
   readonly size?: number;
   readonly contentType?: string;
+  readonly contentTypePrefix?: string;
 }
 
-const FIELDS = new Set(["ext", "method", "size", "contentType"]);
+const FIELDS = new Set(["profile", "ext", "method", "size", "contentType"]);
 // type/subtype, RFC 9110 token characters, no parameters.
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
+
+/** The named profile (default: `default`), or 400 unknown_profile. */
+export function resolveProfile(config: SignerConfig, name: unknown): UploadProfile {
+  const wanted = name === undefined ? DEFAULT_PROFILE : name;
+  const profile = typeof wanted === "string" ? config.profiles.get(wanted) : undefined;
+  if (!profile) {
+    const known = [...config.profiles.keys()].join(", ");
+    throw new InvalidRequestError("unknown_profile", `${typeof wanted === "string" ? `profile "${wanted.slice(0, 40)}" does not exist` : "profile must be a name"}; profiles: ${known}`);
+  }
+  return profile;
+}
+
+/** Refuses a method the profile does not allow. */
+export function checkMethod(profile: UploadProfile, method: UploadMethod): void {
+  if (!profile.methods.has(method)) {
+    throw new InvalidRequestError("method_invalid", `profile "${profile.name}" allows only ${[...profile.methods].join(" and ")}`);
+  }
+}
 
 export function parseUploadRequest(body: unknown, config: SignerConfig): UploadRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -22,16 +42,17 @@ export function parseUploadRequest(body: unknown, config: SignerConfig): UploadR
   const fields = body as Record<string, unknown>;
   const unknown = Object.keys(fields).find((name) => !FIELDS.has(name));
   if (unknown !== undefined) {
-    throw new InvalidRequestError("body_invalid", `unknown field "${unknown.slice(0, 40)}"; expected ext, method, size, contentType`);
+    throw new InvalidRequestError("body_invalid", `unknown field "${unknown.slice(0, 40)}"; expected profile, ext, method, size, contentType`);
   }
-  const ext = normalizeExtension(fields.ext, config.allowedExtensions);
+  const profile = resolveProfile(config, fields.profile);
+  const ext = normalizeExtension(fields.ext, profile.allowedExtensions);
   const method = parseMethod(fields.method);
-  const size = parseSize(fields.size, config.maxBytes);
-  const contentType = parseContentType(fields.contentType, ext);
-  return { ext, method, ...(size === undefined ? {} : { size }), ...(contentType === undefined ? {} : { contentType }) };
+  checkMethod(profile, method);
+  const size = parseSize(fields.size, profile.maxBytes);
+  return { profile, ext, method, ...(size === undefined ? {} : { size }), ...parseContentType(fields.contentType, ext, profile) };
 }
 
-function parseMethod(value: unknown): "put" | "post" {
+function parseMethod(value: unknown): UploadMethod {
   if (value === undefined) return "put";
   if (value === "put" || value === "post") return value;
   throw new InvalidRequestError("method_invalid", 'method must be "put" (wx.request) or "post" (wx.uploadFile)');
@@ -46,17 +67,32 @@ function parseSize(value: unknown, maxBytes: number): number | undefined {
   return value;
 }
 
-/** The declared type, or the extension's usual one; a type of another family than the extension's is refused. */
-function parseContentType(value: unknown, ext: string): string | undefined {
+function allowedBy(rule: string, type: string): boolean {
+  return rule.endsWith("/*") ? type.startsWith(rule.slice(0, -1)) : type === rule;
+}
+
+/**
+ * The declared type, or the suffix's usual one, within the profile's rules. A type of another family than the
+ * suffix's is refused; with no type at all, a single `type/*` rule still binds the prefix.
+ */
+function parseContentType(value: unknown, ext: string, profile: UploadProfile): { contentType?: string; contentTypePrefix?: string } {
   const usual = mediaTypeOf(ext);
-  if (value === undefined) return usual;
-  if (typeof value !== "string" || !MEDIA_TYPE.test(value.toLowerCase())) {
+  if (value !== undefined && (typeof value !== "string" || !MEDIA_TYPE.test(value.toLowerCase()))) {
     throw new InvalidRequestError("content_type_invalid", "contentType must be a media type such as image/jpeg, without parameters");
   }
-  const declared = value.toLowerCase();
-  // A .jpg stored as text/html would be served as a page from the bucket's domain.
-  if (usual !== undefined && declared.split("/")[0] !== usual.split("/")[0]) {
-    throw new InvalidRequestError("content_type_mismatch", `contentType ${declared} does not fit a .${ext} file (expected ${usual.split("/")[0]}/*)`);
+  const type = value === undefined ? usual : value.toLowerCase();
+  const rules = profile.contentTypes;
+  if (type === undefined) {
+    if (rules.length === 0) return {};
+    if (rules.length === 1 && rules[0]!.endsWith("/*")) return { contentTypePrefix: rules[0]!.slice(0, -1) };
+    throw new InvalidRequestError("content_type_not_allowed", `declare contentType: profile "${profile.name}" allows ${rules.join(", ")}`);
   }
-  return declared;
+  // A .jpg stored as text/html would be served as a page from the bucket's domain.
+  if (usual !== undefined && type.split("/")[0] !== usual.split("/")[0]) {
+    throw new InvalidRequestError("content_type_mismatch", `contentType ${type} does not fit a .${ext} file (expected ${usual.split("/")[0]}/*)`);
+  }
+  if (rules.length > 0 && !rules.some((rule) => allowedBy(rule, type))) {
+    throw new InvalidRequestError("content_type_not_allowed", `contentType ${type} is not allowed by profile "${profile.name}"; allowed: ${rules.join(", ")}`);
+  }
+  return { contentType: type };
 }

@@ -3,7 +3,7 @@
  * Seed-compatible shapes follow the fields read by Tencent's Mini Program sample (436/30934); the v1 descriptor
  * carries everything a client sends, so it assembles no strings.
  */
-import type { SignerConfig } from "./config.js";
+import type { UploadProfile } from "./config.js";
 import { createPostForm, keyTimeAt, type KeyTime, securityTokenHeaders, signRequest } from "./cos/index.js";
 import { objectLocation } from "./cos-target.js";
 
@@ -13,6 +13,8 @@ export interface UploadTerms {
   readonly size?: number;
   /** Media type the object is stored with; signed, so the client must send exactly this. */
   readonly contentType?: string;
+  /** Without an exact type: a prefix (`image/`) the POST policy still binds. */
+  readonly contentTypePrefix?: string;
 }
 
 export interface PutDescriptor {
@@ -39,39 +41,39 @@ export interface PostDescriptor {
   readonly expiresAt: string;
 }
 
-function keyTimeFor(config: SignerConfig, now: Date): KeyTime {
-  return keyTimeAt(now, config.signatureTtlSeconds);
+function keyTimeFor(profile: UploadProfile, now: Date): KeyTime {
+  return keyTimeAt(now, profile.signatureTtlSeconds);
 }
 
-export async function putDescriptor(config: SignerConfig, terms: UploadTerms, now: Date): Promise<PutDescriptor> {
-  const location = objectLocation(config, terms.key);
-  const keyTime = keyTimeFor(config, now);
-  const sent: Record<string, string> = { "x-cos-forbid-overwrite": "true" };
+export async function putDescriptor(profile: UploadProfile, terms: UploadTerms, now: Date): Promise<PutDescriptor> {
+  const location = objectLocation(profile, terms.key);
+  const keyTime = keyTimeFor(profile, now);
+  const sent: Record<string, string> = profile.forbidOverwrite ? { "x-cos-forbid-overwrite": "true" } : {};
   if (terms.contentType) sent["Content-Type"] = terms.contentType;
   const signed: Record<string, string> = { host: location.host, ...sent };
   if (terms.size !== undefined) signed["content-length"] = String(terms.size);
-  const { authorization } = await signRequest(config.credentials, { method: "PUT", pathname: location.signedPath, headers: signed }, keyTime);
+  const { authorization } = await signRequest(profile.credentials, { method: "PUT", pathname: location.signedPath, headers: signed }, keyTime);
   return {
     method: "PUT",
     key: terms.key,
     url: location.url,
-    headers: { Authorization: authorization, ...sent, ...securityTokenHeaders(config.credentials) },
+    headers: { Authorization: authorization, ...sent, ...securityTokenHeaders(profile.credentials) },
     objectUrl: location.url,
     expiresAt: new Date(keyTime.end * 1000).toISOString(),
   };
 }
 
-export async function postDescriptor(config: SignerConfig, terms: UploadTerms, now: Date): Promise<PostDescriptor> {
-  const location = objectLocation(config, terms.key);
-  const keyTime = keyTimeFor(config, now);
+export async function postDescriptor(profile: UploadProfile, terms: UploadTerms, now: Date): Promise<PostDescriptor> {
+  const location = objectLocation(profile, terms.key);
+  const keyTime = keyTimeFor(profile, now);
   const form = await createPostForm(
-    config.credentials,
+    profile.credentials,
     {
-      bucket: config.bucket,
+      bucket: profile.bucket,
       key: terms.key,
       keyTime,
-      contentLengthRange: terms.size === undefined ? [0, config.maxBytes] : [terms.size, terms.size],
-      ...(terms.contentType ? { contentType: { eq: terms.contentType } } : {}),
+      contentLengthRange: terms.size === undefined ? [0, profile.maxBytes] : [terms.size, terms.size],
+      ...(terms.contentType ? { contentType: { eq: terms.contentType } } : terms.contentTypePrefix ? { contentType: { startsWith: terms.contentTypePrefix } } : {}),
     },
     { success_action_status: "200" },
   );
@@ -87,31 +89,31 @@ export async function postDescriptor(config: SignerConfig, terms: UploadTerms, n
 }
 
 /** `GET /put-sign` in the sample's shape: the client PUTs to `'https://' + cosHost + '/' + cosKey`. */
-export async function seedPutSign(config: SignerConfig, key: string, now: Date) {
-  const location = objectLocation(config, key);
+export async function seedPutSign(profile: UploadProfile, key: string, now: Date) {
+  const location = objectLocation(profile, key);
   // The sample sends only Authorization and x-cos-security-token; Host is the one header certain to arrive as signed.
   const { authorization } = await signRequest(
-    config.credentials,
+    profile.credentials,
     { method: "PUT", pathname: location.signedPath, headers: { host: location.host } },
-    keyTimeFor(config, now),
+    keyTimeFor(profile, now),
   );
   return {
     cosHost: `${location.host}${location.bucketPath}`,
     cosKey: key,
     authorization,
-    securityToken: config.credentials.securityToken ?? "",
+    securityToken: profile.credentials.securityToken ?? "",
   };
 }
 
 /** `GET /post-policy` in the sample's shape: it posts key, success_action_status, an EMPTY Content-Type and these. */
-export async function seedPostPolicy(config: SignerConfig, key: string, now: Date) {
-  const location = objectLocation(config, key);
+export async function seedPostPolicy(profile: UploadProfile, key: string, now: Date) {
+  const location = objectLocation(profile, key);
   // No Content-Type rule: the sample sends an empty one, which any rule would refuse.
-  const form = await createPostForm(config.credentials, {
-    bucket: config.bucket,
+  const form = await createPostForm(profile.credentials, {
+    bucket: profile.bucket,
     key,
-    keyTime: keyTimeFor(config, now),
-    contentLengthRange: [0, config.maxBytes],
+    keyTime: keyTimeFor(profile, now),
+    contentLengthRange: [0, profile.maxBytes],
   });
   const signature = form.signature;
   return {
@@ -119,9 +121,9 @@ export async function seedPostPolicy(config: SignerConfig, key: string, now: Dat
     cosKey: key,
     policy: signature.policy,
     qSignAlgorithm: "sha1",
-    qAk: config.credentials.secretId,
+    qAk: profile.credentials.secretId,
     qKeyTime: signature.keyTime,
     qSignature: signature.signature,
-    securityToken: config.credentials.securityToken ?? "",
+    securityToken: profile.credentials.securityToken ?? "",
   };
 }
