@@ -21,7 +21,7 @@ export interface EmulatedBucket {
 
 export interface EmulatorOptions {
   readonly buckets: readonly EmulatedBucket[];
-  /** SecretId → SecretKey. */
+  /** SecretId → SecretKey, for every account whose keys may write. */
   readonly credentials: Readonly<Record<string, string>>;
   /** Where objects are written. */
   readonly dataDir: string;
@@ -77,7 +77,8 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     const decoded = decodeURIComponent(url.pathname);
     const virtual = BUCKET_HOST.exec(hostname);
     if (virtual) {
-      const bucket = options.buckets.find((b) => b.name === virtual[1]);
+      // A bucket answers only on its own region's domain.
+      const bucket = options.buckets.find((b) => b.name === virtual[1] && b.region === virtual[2]);
       if (!bucket) throw new CosError(404, "NoSuchBucket", "The specified bucket does not exist.");
       return { bucket, key: decoded.slice(1), signedPath: decoded };
     }

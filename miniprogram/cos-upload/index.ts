@@ -38,6 +38,8 @@ export interface UploadProgress {
 
 export interface UploadOptions {
   filePath: string;
+  /** The signer's upload profile (GET /v1/profiles); default "default". */
+  profile?: string;
   /** File suffix; default: taken from filePath. */
   ext?: string;
   /** Byte size; binds the signature to it (chooseMedia gives it). */
@@ -133,7 +135,7 @@ export function createUploader(options: UploaderOptions) {
     };
 
     const describe = async (size: number | undefined): Promise<Descriptor> => {
-      const body = { ext: request.ext ?? extensionOf(request.filePath), method, size, contentType: request.contentType };
+      const body = { profile: request.profile, ext: request.ext ?? extensionOf(request.filePath), method, size, contentType: request.contentType };
       const headers = async () => ({ ...options.signerHeaders?.(), ...(token ? { Authorization: `Bearer ${await token}` } : {}) });
       const used = token;
       try {

@@ -13,9 +13,12 @@ export const OLD_BUCKET: EmulatedBucket = { name: "examplebucket-1250000000", re
 export const NEW_BUCKET: EmulatedBucket = { name: "newbucket-1250000000", region: "ap-guangzhou", pathStyleForbidden: true };
 export const OTHER_BUCKET: EmulatedBucket = { name: "otherbucket-1250000000", region: "ap-guangzhou" };
 
-export async function startEmulator(): Promise<CosEmulator & { dispose(): Promise<void> }> {
+export async function startEmulator(
+  buckets: readonly EmulatedBucket[] = [OLD_BUCKET, NEW_BUCKET, OTHER_BUCKET],
+  credentials: Record<string, string> = { [SECRET_ID]: SECRET_KEY },
+): Promise<CosEmulator & { dispose(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), "cos-emulator-"));
-  const emulator = await startCosEmulator({ buckets: [OLD_BUCKET, NEW_BUCKET, OTHER_BUCKET], credentials: { [SECRET_ID]: SECRET_KEY }, dataDir });
+  const emulator = await startCosEmulator({ buckets, credentials, dataDir });
   return Object.assign(emulator, {
     async dispose() {
       await emulator.close();

@@ -16,6 +16,8 @@ export interface UploadRequest {
 const FIELDS = new Set(["profile", "ext", "method", "size", "contentType"]);
 // type/subtype, RFC 9110 token characters, no parameters.
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
+// A family: image/*
+const FAMILY = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/\*$/;
 
 /** The named profile (default: `default`), or 400 unknown_profile. */
 export function resolveProfile(config: SignerConfig, name: unknown): UploadProfile {
@@ -49,7 +51,7 @@ export function parseUploadRequest(body: unknown, config: SignerConfig): UploadR
   const method = parseMethod(fields.method);
   checkMethod(profile, method);
   const size = parseSize(fields.size, profile.maxBytes);
-  return { profile, ext, method, ...(size === undefined ? {} : { size }), ...parseContentType(fields.contentType, ext, profile) };
+  return { profile, ext, method, ...(size === undefined ? {} : { size }), ...parseContentType(fields.contentType, ext, profile, method) };
 }
 
 function parseMethod(value: unknown): UploadMethod {
@@ -72,19 +74,31 @@ function allowedBy(rule: string, type: string): boolean {
 }
 
 /**
- * The declared type, or the suffix's usual one, within the profile's rules. A type of another family than the
- * suffix's is refused; with no type at all, a single `type/*` rule still binds the prefix.
+ * The declared type — exact (`image/png`: POST binds it with eq, PUT signs it) or a family (`image/*`: POST binds it
+ * with starts-with, the client sends the file's own type) — or else the suffix's usual type, within the profile's
+ * rules. A type of another family than the suffix's is refused.
  */
-function parseContentType(value: unknown, ext: string, profile: UploadProfile): { contentType?: string; contentTypePrefix?: string } {
+function parseContentType(value: unknown, ext: string, profile: UploadProfile, method: UploadMethod): { contentType?: string; contentTypePrefix?: string } {
   const usual = mediaTypeOf(ext);
-  if (value !== undefined && (typeof value !== "string" || !MEDIA_TYPE.test(value.toLowerCase()))) {
-    throw new InvalidRequestError("content_type_invalid", "contentType must be a media type such as image/jpeg, without parameters");
+  const declared = typeof value === "string" ? value.toLowerCase() : value;
+  if (declared !== undefined && (typeof declared !== "string" || !(MEDIA_TYPE.test(declared) || FAMILY.test(declared)))) {
+    throw new InvalidRequestError("content_type_invalid", "contentType must be a media type such as image/jpeg (or image/* for a POST), without parameters");
   }
-  const type = value === undefined ? usual : value.toLowerCase();
   const rules = profile.contentTypes;
+  if (declared !== undefined && FAMILY.test(declared)) {
+    if (method === "put") throw new InvalidRequestError("content_type_invalid", "a PUT signs one exact contentType, such as image/jpeg");
+    const prefix = declared.slice(0, -1);
+    if (usual !== undefined && `${usual.split("/")[0]}/` !== prefix) {
+      throw new InvalidRequestError("content_type_mismatch", `contentType ${declared} does not fit a .${ext} file (expected ${usual.split("/")[0]}/*)`);
+    }
+    if (rules.length > 0 && !rules.some((rule) => rule === declared)) {
+      throw new InvalidRequestError("content_type_not_allowed", `contentType ${declared} is wider than profile "${profile.name}" allows: ${rules.join(", ")}`);
+    }
+    return { contentTypePrefix: prefix };
+  }
+  const type = declared ?? usual;
   if (type === undefined) {
     if (rules.length === 0) return {};
-    if (rules.length === 1 && rules[0]!.endsWith("/*")) return { contentTypePrefix: rules[0]!.slice(0, -1) };
     throw new InvalidRequestError("content_type_not_allowed", `declare contentType: profile "${profile.name}" allows ${rules.join(", ")}`);
   }
   // A .jpg stored as text/html would be served as a page from the bucket's domain.
