@@ -138,7 +138,7 @@ interface Setting {
  * Profiles from UPLOAD_PROFILES, each field falling back to the single-bucket variable of the same meaning (bucket
  * excepted). Without a profile named `default`, the single-bucket variables make it, when COS_BUCKET is set.
  */
-function parseProfiles(env: SignerEnv): ReadonlyMap<string, UploadProfile> {
+export function parseProfiles(env: SignerEnv): ReadonlyMap<string, UploadProfile> {
   const declared = declaredProfiles(env.UPLOAD_PROFILES);
   const profiles = new Map<string, UploadProfile>();
   if (!declared.has(DEFAULT_PROFILE) && (declared.size === 0 || text({ value: env.COS_BUCKET, label: "COS_BUCKET" }) !== undefined)) {
