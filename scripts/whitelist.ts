@@ -36,7 +36,8 @@ for (const profile of profiles.values()) {
   origins.set(origin, entry);
 }
 
-const signerDomains = (config.routes ?? [])
+const routes = (config.routes ?? []) as (string | { pattern: string })[];
+const signerDomains = routes
   .map((route) => (typeof route === "string" ? route : route.pattern))
   .map((pattern) => `https://${pattern.replace(/\/.*$/, "").replace(/^\*\.?/, "")}`);
 const line = (origin: string, note: string) => `  ${origin.padEnd(58)} ${note}`;
