@@ -11,7 +11,9 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject) {
   const emulator = await startEmulator();
-  const signer = await startSigner({ COS_ENDPOINT: emulator.url, COS_PATH_STYLE: "true" });
+  // The default profile (single-bucket vars) and a small, POST-only avatar profile.
+  const profiles = { avatar: { bucket: "otherbucket-1250000000", keyPrefix: "avatars", extensions: ["jpg", "png"], contentTypes: ["image/*"], maxBytes: 5000, methods: ["post"] } };
+  const signer = await startSigner({ COS_ENDPOINT: emulator.url, COS_PATH_STYLE: "true", UPLOAD_PROFILES: JSON.stringify(profiles) });
   project.provide("signerUrl", signer.url);
   project.provide("emulatorUrl", emulator.url);
   return async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import simulate from "miniprogram-simulate";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import type { WxProgress, WxUploadFileOptions } from "../../miniprogram/cos-upload/wx-like";
+import type { WxProgress, WxRequestOptions, WxUploadFileOptions } from "../../miniprogram/cos-upload/wx-like";
 import { wxNode } from "../../wx-node/index";
 
 vi.mock("../../miniprogram/config", () => ({ SIGNER_URL: inject("signerUrl"), MAX_PARALLEL_UPLOADS: 3 }));
@@ -65,6 +65,13 @@ async function until(condition: () => boolean, what: string, timeoutMs = 15_000)
   }
 }
 
+/** Renders the page and waits for it to list the signer's profiles. */
+async function renderLoaded() {
+  const page = await renderPage();
+  await until(() => page.dom!.querySelectorAll(".profile").length === 2, "the profiles to load");
+  return page;
+}
+
 async function pickable(name: string, size: number) {
   const bytes = randomBytes(size);
   const tempFilePath = join(files, name);
@@ -80,8 +87,13 @@ function picks(tempFiles: Awaited<ReturnType<typeof pickable>>["file"][]) {
 }
 
 /** wx network calls go out for real, through the Node adapter. */
-function realNetwork(options: { offline?: () => boolean; onUploadStart?: () => void; onUploadEnd?: () => void; onProgress?: (p: WxProgress) => void } = {}) {
-  vi.spyOn(wx, "request").mockImplementation(wxNode.request as never);
+function realNetwork(
+  options: { offline?: () => boolean; onUploadStart?: () => void; onUploadEnd?: () => void; onProgress?: (p: WxProgress) => void; onRequest?: (url: string) => void } = {},
+) {
+  vi.spyOn(wx, "request").mockImplementation(((call: WxRequestOptions) => {
+    options.onRequest?.(call.url);
+    return wxNode.request(call);
+  }) as never);
   vi.spyOn(wx, "getFileSystemManager").mockImplementation(wxNode.getFileSystemManager as never);
   vi.spyOn(wx, "uploadFile").mockImplementation(((call: WxUploadFileOptions) => {
     if (options.offline?.()) {
@@ -124,13 +136,14 @@ describe("upload page", () => {
     let inFlight = 0;
     let maxInFlight = 0;
     const statesSeen = new Set<string>();
-    const page = await renderPage();
+    let page: Page;
     realNetwork({
       onUploadStart: () => (maxInFlight = Math.max(maxInFlight, ++inFlight)),
       onUploadEnd: () => inFlight--,
       // What the user sees on the first (large) file while its bytes go out.
       onProgress: () => statesSeen.add(items(page)[0]!.state),
     });
+    page = await renderLoaded();
 
     page.querySelector(".choose")!.dispatchEvent("tap");
     await simulate.sleep(0);
@@ -154,7 +167,7 @@ describe("upload page", () => {
     picks([chosen.file]);
     let offline = true;
     realNetwork({ offline: () => offline });
-    const page = await renderPage();
+    const page = await renderLoaded();
 
     page.querySelector(".choose")!.dispatchEvent("tap");
     await until(() => items(page)[0]?.state === "Failed", "the upload to fail");
@@ -170,5 +183,33 @@ describe("upload page", () => {
     const done = items(page)[0]!;
     expect(done.retry).toBeUndefined();
     expect(Buffer.from(await (await fetch(done.url)).arrayBuffer()).equals(chosen.bytes)).toBe(true);
+  }, 30_000);
+
+  it("offers the signer's profiles, filters the picker by the chosen one, and refuses unfit files before asking", async () => {
+    const signed: string[] = [];
+    realNetwork({ onRequest: (url) => signed.push(url) });
+    const page = await renderLoaded();
+    expect([...page.dom!.querySelectorAll(".profile")].map((p) => p.textContent)).toEqual(["Default", "Avatar"]);
+    page.querySelectorAll(".profile")[1]!.dispatchEvent("tap");
+    await simulate.sleep(0);
+    expect(page.dom!.querySelector(".profile--selected")?.textContent).toBe("Avatar");
+
+    const [big, gif, fits] = await Promise.all([pickable("big.jpg", 6000), pickable("anim.gif", 100), pickable("fits.png", 100)]);
+    const chooser = vi.spyOn(wx, "chooseMedia").mockImplementation(((options: { success: (result: unknown) => void }) => {
+      options.success({ tempFiles: [big.file, gif.file, fits.file], type: "image", errMsg: "chooseMedia:ok" });
+    }) as never);
+    page.querySelector(".choose")!.dispatchEvent("tap");
+    await simulate.sleep(0);
+    expect((chooser.mock.calls[0]![0] as { mediaType: string[] }).mediaType).toEqual(["image"]);
+
+    await until(() => items(page)[2]?.state === "Uploaded", "the fitting file to upload");
+    const [tooBig, wrongSuffix, uploaded] = items(page);
+    expect(tooBig).toMatchObject({ state: "Not uploaded", hasBar: false, url: "" });
+    expect(tooBig!.error).toBe("Too large: 6 KB; Avatar takes at most 5 KB.");
+    expect(tooBig!.retry).toBeUndefined();
+    expect(wrongSuffix!.error).toBe("Avatar takes jpg, png files, not gif.");
+    expect(uploaded!.url).toMatch(/\/otherbucket-1250000000\/avatars\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.png$/);
+    // Only the fitting file was ever sent to the signer.
+    expect(signed.filter((url) => url.endsWith("/v1/uploads"))).toHaveLength(1);
   }, 30_000);
 });

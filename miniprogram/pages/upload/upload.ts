@@ -6,11 +6,23 @@
 import { MAX_PARALLEL_UPLOADS, SIGNER_URL } from "../../config";
 import { createUploader, UploadError, type UploadTask } from "../../cos-upload/index";
 
-type Status = "waiting" | "uploading" | "done" | "failed";
+type Status = "waiting" | "uploading" | "done" | "failed" | "rejected";
+
+/** What GET /v1/profiles tells about a kind of upload. */
+interface Profile {
+  name: string;
+  label: string;
+  extensions: string[];
+  contentTypes: string[];
+  maxBytes: number;
+  methods: ("put" | "post")[];
+}
 
 interface Item {
   id: string;
   name: string;
+  profile: string;
+  method: "put" | "post";
   filePath: string;
   thumb: string;
   size: number;
@@ -23,15 +35,41 @@ interface Item {
 }
 
 interface PageView {
-  data: { items: Item[] };
+  data: { items: Item[]; profiles: Profile[]; selected: number; notice: string };
   setData(patch: Record<string, unknown>): void;
 }
 
-const STATUS_TEXT: Record<Status, string> = { waiting: "Waiting", uploading: "Uploading", done: "Uploaded", failed: "Failed" };
+const STATUS_TEXT: Record<Status, string> = { waiting: "Waiting", uploading: "Uploading", done: "Uploaded", failed: "Failed", rejected: "Not uploaded" };
+
+/** Until the signer lists its profiles: its default one, with no local checks. */
+const FALLBACK: Profile = { name: "default", label: "Default", extensions: [], contentTypes: [], maxBytes: Number.MAX_SAFE_INTEGER, methods: ["post", "put"] };
 
 const uploader = createUploader({ signerUrl: SIGNER_URL, wx });
 const running = new Map<string, UploadTask>();
 let nextId = 1;
+
+function label(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** Which of chooseMedia's kinds the profile's types or suffixes allow. */
+function mediaTypes(profile: Profile): ("image" | "video")[] {
+  const families = profile.contentTypes.map((rule) => rule.split("/")[0]);
+  const kinds = (["image", "video"] as const).filter((kind) => families.includes(kind));
+  return families.length === 0 || kinds.length === 0 ? ["image", "video"] : [...kinds];
+}
+
+/** Why this file cannot go with this profile — said before asking the signer — or "" when it can. */
+function localRefusal(profile: Profile, file: WechatMiniprogram.MediaFile): string {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(file.tempFilePath)?.[1]?.toLowerCase() ?? "";
+  if (profile.extensions.length > 0 && !profile.extensions.includes(ext)) {
+    return `${profile.label} takes ${profile.extensions.join(", ")} files, not ${ext || "files without a suffix"}.`;
+  }
+  if (file.size > profile.maxBytes) return `Too large: ${sizeText(file.size)}; ${profile.label} takes at most ${sizeText(profile.maxBytes)}.`;
+  const families = profile.contentTypes.map((rule) => rule.split("/")[0]);
+  if (families.length > 0 && !families.includes(file.fileType)) return `${profile.label} takes no ${file.fileType}s.`;
+  return "";
+}
 
 function sizeText(bytes: number): string {
   return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -54,7 +92,8 @@ function start(page: PageView, item: Item): void {
   const task = uploader.upload({
     filePath: item.filePath,
     size: item.size,
-    method: "post",
+    profile: item.profile,
+    method: item.method,
     onProgress: ({ percent }) => update(page, item.id, { percent }),
   });
   running.set(item.id, task);
@@ -78,32 +117,57 @@ function pump(page: PageView): void {
 }
 
 Component({
-  data: { items: [] as Item[] },
+  data: { items: [] as Item[], profiles: [FALLBACK], selected: 0, notice: "" },
+  lifetimes: {
+    attached() {
+      wx.request({
+        url: `${SIGNER_URL}/v1/profiles`,
+        method: "GET",
+        timeout: 15000,
+        success: ({ statusCode, data }) => {
+          const listed = (data as { profiles?: Omit<Profile, "label">[] } | undefined)?.profiles;
+          if (statusCode !== 200 || !listed?.length) return this.setData({ notice: `The signer did not list its upload kinds (HTTP ${statusCode}).` });
+          this.setData({ profiles: listed.map((profile) => ({ ...profile, label: label(profile.name) })), selected: 0 });
+        },
+        fail: ({ errMsg }) => this.setData({ notice: `The signer is unreachable: ${errMsg}` }),
+      });
+    },
+  },
   methods: {
     onUnload() {
       for (const task of running.values()) task.abort();
       running.clear();
     },
+    select(event: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { index: number }>) {
+      this.setData({ selected: Number(event.currentTarget.dataset.index) });
+    },
     choose() {
+      const profile = this.data.profiles[this.data.selected] ?? FALLBACK;
       wx.chooseMedia({
         count: 9,
-        mediaType: ["image", "video"],
+        mediaType: mediaTypes(profile),
         sourceType: ["album", "camera"],
         sizeType: ["original"],
         success: ({ tempFiles }) => {
-          const added: Item[] = tempFiles.map((file) => ({
-            id: String(nextId++),
-            name: file.tempFilePath.split("/").pop() ?? file.tempFilePath,
-            filePath: file.tempFilePath,
-            thumb: file.fileType === "video" ? (file.thumbTempFilePath ?? "") : file.tempFilePath,
-            size: file.size,
-            sizeText: sizeText(file.size),
-            status: "waiting",
-            statusText: STATUS_TEXT.waiting,
-            percent: 0,
-            url: "",
-            error: "",
-          }));
+          const added: Item[] = tempFiles.map((file) => {
+            const refusal = localRefusal(profile, file);
+            const status: Status = refusal ? "rejected" : "waiting";
+            return {
+              id: String(nextId++),
+              name: file.tempFilePath.split("/").pop() ?? file.tempFilePath,
+              profile: profile.name,
+              method: profile.methods.includes("post") ? "post" : "put",
+              filePath: file.tempFilePath,
+              thumb: file.fileType === "video" ? (file.thumbTempFilePath ?? "") : file.tempFilePath,
+              size: file.size,
+              sizeText: `${sizeText(file.size)} · ${profile.label}`,
+              status,
+              statusText: STATUS_TEXT[status],
+              percent: 0,
+              url: "",
+              error: refusal,
+            };
+          });
           this.setData({ items: [...this.data.items, ...added] });
           pump(this);
         },
