@@ -1,5 +1,5 @@
 /**
- * `npm run upload -- <file> [--method put|post] [--signer URL]`: the first smoke test. It asks the running signer
+ * `npm run upload -- <file> [--method put|post] [--profile NAME] [--signer URL]`: the first smoke test. It asks the running signer
  * for a descriptor and uploads the file with the same library the Mini Program uses (through the Node `wx` adapter),
  * then prints the object's URL. Exit 0 on success, 1 when COS or the signer refuses, 2 on a usage error.
  */
@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { createUploader, UploadError, type UploadProgress } from "../miniprogram/cos-upload/index";
 import { wxNode } from "../wx-node/index";
 
-const USAGE = "usage: npm run upload -- <file> [--method put|post] [--signer URL]   (signer default: $COS_SIGNER_URL or http://127.0.0.1:8787)";
+const USAGE =
+  "usage: npm run upload -- <file> [--method put|post] [--profile NAME] [--signer URL]   (signer default: $COS_SIGNER_URL or http://127.0.0.1:8787)";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -24,9 +25,10 @@ function progressBar({ percent, sentBytes, totalBytes }: UploadProgress): string
   return `\r[${"#".repeat(filled)}${".".repeat(20 - filled)}] ${String(percent).padStart(3)}%  ${formatBytes(sentBytes)} / ${formatBytes(totalBytes)}`;
 }
 
-let args: ReturnType<typeof parseArgs<{ options: { method: { type: "string" }; signer: { type: "string" }; help: { type: "boolean"; short: "h" } }; allowPositionals: true }>>;
+const OPTIONS = { method: { type: "string" }, profile: { type: "string" }, signer: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+let args: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
 try {
-  args = parseArgs({ options: { method: { type: "string" }, signer: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true });
+  args = parseArgs({ options: OPTIONS, allowPositionals: true });
 } catch (error) {
   fail(`${(error as Error).message}\n${USAGE}`, 2);
 }
@@ -49,6 +51,7 @@ try {
     filePath,
     method,
     size,
+    ...(args.values.profile !== undefined && { profile: args.values.profile }),
     ...(showProgress && { onProgress: (progress: UploadProgress) => process.stderr.write(progressBar(progress)) }),
   });
   if (showProgress) process.stderr.write("\n");

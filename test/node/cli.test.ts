@@ -78,6 +78,12 @@ describe("npm run upload", () => {
     expect(result.stderr).toContain("upload failed: AccessDenied (HTTP 403) from cos");
   }, 30_000);
 
+  it("exits 1 with unknown_profile for a profile the signer does not have", async () => {
+    const result = await runCli([join(root, "README.md"), "--profile", "nope"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("upload failed: unknown_profile (HTTP 400) from signer");
+  }, 30_000);
+
   it("exits 2 on usage errors", async () => {
     expect((await runCli([])).code).toBe(2);
     expect((await runCli([join(files, "missing.bin")])).stderr).toContain("no such file");
