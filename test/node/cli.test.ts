@@ -1,49 +1,35 @@
 /** `npm run upload` as a user runs it: a child process against the Worker in workerd and the emulator. */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OLD_BUCKET, type RunningSigner, startEmulator, startSigner } from "./harness";
+import { fixtures, OLD_BUCKET, type RunningSigner, runTool, startEmulator, startSigner } from "./harness";
 
 const root = resolve(import.meta.dirname, "../..");
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let signer: RunningSigner;
-let files: string;
+let files: Awaited<ReturnType<typeof fixtures>>;
 
 beforeAll(async () => {
   emulator = await startEmulator();
   signer = await startSigner({ COS_BUCKET: OLD_BUCKET.name, COS_REGION: OLD_BUCKET.region, COS_ENDPOINT: emulator.url, UPLOAD_ALLOWED_EXTENSIONS: "md,bin" });
-  files = await mkdtemp(join(tmpdir(), "cli-files-"));
+  files = await fixtures("cli-files");
 }, 60_000);
 
 afterAll(async () => {
   await signer?.dispose();
   await emulator?.dispose();
-  await rm(files, { recursive: true, force: true });
+  await files?.dispose();
 });
 
-/** Runs the CLI without blocking the event loop (the Worker and the emulator serve from this process). */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "cli/upload.ts"), ...args], {
-      env: { ...process.env, COS_SIGNER_URL: signer.url },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
+function runCli(args: string[]) {
+  return runTool("cli/upload.ts", args, { env: { COS_SIGNER_URL: signer.url } });
 }
 
 describe("npm run upload", () => {
   for (const method of ["post", "put"]) {
     it(`uploads a file with --method ${method} and prints the object URL`, async () => {
       const bytes = randomBytes(300 * 1024);
-      const file = join(files, `data-${method}.bin`);
-      await writeFile(file, bytes);
+      const file = await files.write(`data-${method}.bin`, bytes);
       const result = await runCli([file, "--method", method]);
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
@@ -61,8 +47,7 @@ describe("npm run upload", () => {
   }, 30_000);
 
   it("exits 1 with the signer's code when the upload is refused", async () => {
-    const file = join(files, "tool.exe");
-    await writeFile(file, "MZ");
+    const file = await files.write("tool.exe", "MZ");
     const result = await runCli([file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
@@ -71,8 +56,7 @@ describe("npm run upload", () => {
 
   it("exits 1 with COS's code when COS refuses", async () => {
     emulator.failNext(403, 1);
-    const file = join(files, "denied.bin");
-    await writeFile(file, "x");
+    const file = await files.write("denied.bin", "x");
     const result = await runCli([file, "--method", "put"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("upload failed: AccessDenied (HTTP 403) from cos");
@@ -86,7 +70,7 @@ describe("npm run upload", () => {
 
   it("exits 2 on usage errors", async () => {
     expect((await runCli([])).code).toBe(2);
-    expect((await runCli([join(files, "missing.bin")])).stderr).toContain("no such file");
+    expect((await runCli([join(files.dir, "missing.bin")])).stderr).toContain("no such file");
     expect((await runCli([join(root, "README.md"), "--method", "patch"])).code).toBe(2);
   }, 30_000);
 });

@@ -3,12 +3,10 @@
  * profile's bucket under its prefix, and the emulator refuses sizes and types the profile's signature did not allow.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUploader } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
+import { fixtures, type RunningSigner, SECRET_ID, SECRET_KEY, startEmulator, startSigner } from "./harness";
 
 /** PUT through the Node `wx` adapter, which resolves `*.localhost` (Node's fetch does not). */
 function put(url: string, header: Record<string, string>, bytes: number): Promise<{ status: number; body: string }> {
@@ -24,7 +22,6 @@ function put(url: string, header: Record<string, string>, bytes: number): Promis
     }),
   );
 }
-import { type RunningSigner, SECRET_ID, SECRET_KEY, startEmulator, startSigner } from "./harness";
 
 const AVATARS = { name: "avatars-1250000000", region: "ap-guangzhou" };
 const PHOTOS = { name: "photos-1250000000", region: "ap-guangzhou" };
@@ -33,7 +30,7 @@ const PARTNER = { id: "AKIDPARTNERxxxxxxxxxxxxxxxxxxxxxxxxx", key: "partner-secr
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let signer: RunningSigner;
-let files: string;
+let files: Awaited<ReturnType<typeof fixtures>>;
 
 beforeAll(async () => {
   emulator = await startEmulator([AVATARS, PHOTOS, VIDEOS], { [SECRET_ID]: SECRET_KEY, [PARTNER.id]: PARTNER.key });
@@ -59,20 +56,16 @@ beforeAll(async () => {
     COS_SECRET_ID_PARTNER: PARTNER.id,
     COS_SECRET_KEY_PARTNER: PARTNER.key,
   });
-  files = await mkdtemp(join(tmpdir(), "e2e-profiles-"));
+  files = await fixtures("e2e-profiles");
 }, 60_000);
 
 afterAll(async () => {
   await signer?.dispose();
   await emulator?.dispose();
-  await rm(files, { recursive: true, force: true });
+  await files?.dispose();
 });
 
-async function fixture(name: string, bytes: Buffer): Promise<string> {
-  const path = join(files, name);
-  await writeFile(path, bytes);
-  return path;
-}
+const fixture = (name: string, bytes: Buffer) => files.write(name, bytes);
 
 async function describeUpload<T>(body: Record<string, unknown>): Promise<T> {
   const response = await fetch(`${signer.url}/v1/uploads`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });

@@ -4,23 +4,20 @@
  * signature independently. Bytes are read back and compared.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUploader, UploadError, type UploadProgress } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
-import { NEW_BUCKET, OLD_BUCKET, type RunningSigner, SECRET_KEY, startEmulator, startSigner } from "./harness";
+import { fixtures, NEW_BUCKET, OLD_BUCKET, type RunningSigner, SECRET_KEY, startEmulator, startSigner } from "./harness";
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let pathStyle: RunningSigner;
 let virtualHosted: RunningSigner;
 let newBucketPathStyle: RunningSigner;
-let files: string;
+let files: Awaited<ReturnType<typeof fixtures>>;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  files = await mkdtemp(join(tmpdir(), "e2e-files-"));
+  files = await fixtures("e2e-files");
   const common = { COS_BUCKET: OLD_BUCKET.name, COS_REGION: OLD_BUCKET.region, UPLOAD_ALLOWED_EXTENSIONS: "jpg,png,mp4,bin", UPLOAD_MAX_BYTES: String(8 * 1024 * 1024) };
   [pathStyle, virtualHosted, newBucketPathStyle] = await Promise.all([
     startSigner({ ...common, COS_ENDPOINT: emulator.url, COS_PATH_STYLE: "true" }),
@@ -33,14 +30,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([pathStyle?.dispose(), virtualHosted?.dispose(), newBucketPathStyle?.dispose()]);
   await emulator?.dispose();
-  await rm(files, { recursive: true, force: true });
+  await files?.dispose();
 });
 
-async function fixture(name: string, bytes: Buffer): Promise<string> {
-  const path = join(files, name);
-  await writeFile(path, bytes);
-  return path;
-}
+const fixture = (name: string, bytes: Buffer) => files.write(name, bytes);
 
 /** GET the object back over HTTP, the way a viewer would. */
 function download(url: string): Promise<{ status: number; body: Buffer }> {

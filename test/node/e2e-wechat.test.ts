@@ -4,29 +4,26 @@
  * being valid. Keys land under the user's own segment.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUploader, UploadError } from "../../miniprogram/cos-upload/index";
 import type { WxLike } from "../../miniprogram/cos-upload/wx-like";
 import { wxNode } from "../../wx-node/index";
-import { OLD_BUCKET, type RunningSigner, startEmulator, startSigner } from "./harness";
+import { fixtures, OLD_BUCKET, type RunningSigner, startEmulator, startSigner } from "./harness";
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let signer: RunningSigner;
-let files: string;
+let files: Awaited<ReturnType<typeof fixtures>>;
 
 beforeAll(async () => {
   emulator = await startEmulator();
   signer = await startSigner({ AUTH_MODE: "wechat", COS_BUCKET: OLD_BUCKET.name, COS_REGION: OLD_BUCKET.region, COS_ENDPOINT: emulator.url });
-  files = await mkdtemp(join(tmpdir(), "e2e-wechat-"));
+  files = await fixtures("e2e-wechat");
 }, 60_000);
 
 afterAll(async () => {
   await signer?.dispose();
   await emulator?.dispose();
-  await rm(files, { recursive: true, force: true });
+  await files?.dispose();
 });
 
 /** `wx` as inside WeChat for user `name`: real network and files, and a wx.login() that counts its calls. */
@@ -42,11 +39,7 @@ function wechatUser(name: string) {
   return { wx, logins };
 }
 
-async function file(bytes: Buffer): Promise<string> {
-  const path = join(files, `${randomBytes(4).toString("hex")}.jpg`);
-  await writeFile(path, bytes);
-  return path;
-}
+const file = (bytes: Buffer) => files.write(`${randomBytes(4).toString("hex")}.jpg`, bytes);
 
 const USER_KEY = /^uploads\/([0-9a-f]{20})\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.jpg$/;
 

@@ -1,5 +1,6 @@
 /** Real parts for end-to-end tests: the COS emulator and the Worker in workerd (wrangler's unstable_startWorker). */
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
@@ -67,4 +68,43 @@ export async function startSigner(vars: Record<string, string>): Promise<Running
     },
     dispose: () => worker.dispose(),
   };
+}
+
+/** A temporary folder of test files, removed by `dispose()`. */
+export async function fixtures(prefix: string) {
+  const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  return {
+    dir,
+    async write(name: string, bytes: Uint8Array | string): Promise<string> {
+      const path = join(dir, name);
+      await writeFile(path, bytes);
+      return path;
+    },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface ToolRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one of the project's TypeScript tools (`cli/upload.ts`, `scripts/whitelist.ts`) as a user would, in a child
+ * process — without blocking this process's event loop, where the Worker and the emulator serve.
+ */
+export function runTool(script: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ToolRun> {
+  const root = join(import.meta.dirname, "../..");
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, script), ...args], {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd ?? root,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
 }

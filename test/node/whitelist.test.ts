@@ -1,17 +1,14 @@
 /** `npm run whitelist` on a mixed configuration: two path-style profiles in one region, one bucket domain elsewhere. */
-import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixtures, runTool } from "./harness";
 
-const root = resolve(import.meta.dirname, "../..");
-let dir: string;
+let dir: Awaited<ReturnType<typeof fixtures>>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "whitelist-"));
-  await writeFile(
-    join(dir, "wrangler.toml"),
+  dir = await fixtures("whitelist");
+  await dir.write(
+    "wrangler.toml",
     `name = "signer"
 main = "index.js"
 compatibility_date = "2026-10-01"
@@ -34,20 +31,13 @@ pathStyle = false
 credentials = "partner"
 `,
   );
-  await writeFile(join(dir, "broken.toml"), `name = "signer"\ncompatibility_date = "2026-10-01"\n\n[vars.UPLOAD_PROFILES.photo]\nregion = "ap-guangzhou"\n`);
+  await dir.write("broken.toml", `name = "signer"\ncompatibility_date = "2026-10-01"\n\n[vars.UPLOAD_PROFILES.photo]\nregion = "ap-guangzhou"\n`);
 });
 
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => dir?.dispose());
 
-function whitelist(config: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "scripts/whitelist.ts"), "--config", join(dir, config)], { cwd: dir });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
+function whitelist(config: string) {
+  return runTool("scripts/whitelist.ts", ["--config", join(dir.dir, config)], { cwd: dir.dir });
 }
 
 describe("npm run whitelist", () => {

@@ -3,7 +3,8 @@
  * `app.onError` turns them into `{ error: { code, message } }` in one place.
  */
 
-export type ErrorCode =
+/** Codes of 400 errors: the request is wrong in a way the client can fix. */
+export type InvalidRequestCode =
   | "bad_request"
   | "ext_invalid"
   | "ext_not_allowed"
@@ -15,9 +16,12 @@ export type ErrorCode =
   | "file_too_large"
   | "method_invalid"
   | "body_invalid"
+  | "code_invalid";
+
+export type ErrorCode =
+  | InvalidRequestCode
   | "unsupported_media_type"
   | "body_too_large"
-  | "code_invalid"
   | "unauthorized"
   | "token_invalid"
   | "token_expired"
@@ -47,22 +51,7 @@ export class SignerError extends Error {
 /** A request the client can fix. */
 export class InvalidRequestError extends SignerError {
   override readonly name = "InvalidRequestError";
-  constructor(
-    code:
-      | "bad_request"
-      | "ext_invalid"
-      | "ext_not_allowed"
-      | "content_type_invalid"
-      | "content_type_mismatch"
-      | "content_type_not_allowed"
-      | "unknown_profile"
-      | "size_invalid"
-      | "file_too_large"
-      | "method_invalid"
-      | "body_invalid"
-      | "code_invalid",
-    message: string,
-  ) {
+  constructor(code: InvalidRequestCode, message: string) {
     super(400, code, message);
   }
 }
