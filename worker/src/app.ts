@@ -21,7 +21,7 @@ import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./up
 
 type Bindings = SignerEnv;
 /** `user`: the caller's key segment (AUTH_MODE=wechat), or "" when anyone may sign (AUTH_MODE=none). */
-export type AppEnv = { Bindings: Bindings; Variables: { requestId: string; user: string; errorCode?: string } };
+export type AppEnv = { Bindings: Bindings; Variables: { requestId: string; user: string; errorCode?: string; config?: SignerConfig } };
 
 export const DUMMY_CREDENTIALS_WARNING =
   "dummy dev credentials: only the local COS emulator accepts these signatures; set COS_SECRET_ID and COS_SECRET_KEY for real COS";
@@ -37,10 +37,15 @@ function warnOnce(c: Context<AppEnv>, warning: string): void {
   }
 }
 
+/** The configuration, with its warnings added to the response once per request. */
 function configOf(c: Context<AppEnv>): SignerConfig {
-  const config = signerConfig(c.env);
-  if (config.dummyCredentials) warnOnce(c, DUMMY_CREDENTIALS_WARNING);
-  if (config.auth.mode === "none") warnOnce(c, AUTH_NONE_WARNING);
+  let config = c.get("config");
+  if (!config) {
+    config = signerConfig(c.env);
+    c.set("config", config);
+    if (config.dummyCredentials) warnOnce(c, DUMMY_CREDENTIALS_WARNING);
+    if (config.auth.mode === "none") warnOnce(c, AUTH_NONE_WARNING);
+  }
   return config;
 }
 
@@ -109,8 +114,12 @@ export function createApp(): Hono<AppEnv> {
   app.use(
     methodNotAllowed({
       app,
-      onMethodNotAllowed: (c, methods) =>
-        c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(", ")}`), 405, { Allow: methods.join(", ") }),
+      onMethodNotAllowed: (c, methods) => {
+        c.set("errorCode", "method_not_allowed");
+        return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path.slice(0, 200)}; use ${methods.join(", ")}`), 405, {
+          Allow: methods.join(", "),
+        });
+      },
     }),
   );
 
@@ -179,7 +188,10 @@ export function createApp(): Hono<AppEnv> {
     return c.json(method === "put" ? await putDescriptor(profile, terms, now) : await postDescriptor(profile, terms, now));
   });
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));
+  app.notFound((c) => {
+    c.set("errorCode", "not_found");
+    return c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), 404);
+  });
 
   app.onError((error, c) => {
     if (error instanceof SignerError) {
