@@ -181,6 +181,18 @@ async function http(bundle: string): Promise<LoadResult[]> {
     await worker.stop();
   }
 
+  // Where the time goes, at 64 connections: the same app without sessions, and a route that signs nothing.
+  const open = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "none" }, COMPATIBILITY_DATE);
+  try {
+    for (const route of [{ name: "GET /healthz (no signing)", path: "/healthz" }, ROUTES[0]!]) {
+      await load("without sessions", open.url, open.pid, route, 16, 1);
+      log(`  without sessions  ${route.name}, 64 connections`);
+      results.push(await load("without sessions", open.url, open.pid, route, 64, DURATION_SECONDS));
+    }
+  } finally {
+    await open.stop();
+  }
+
   const empty = await startWorkerd(join(root, "bench/empty.worker.js"), {}, COMPATIBILITY_DATE);
   try {
     await load("empty Worker", empty.url, empty.pid, ROUTES[0]!, 16, 1);
@@ -223,6 +235,7 @@ async function sizes(bundleDir: string) {
 // ---------------------------------------------------------------- report
 const LABELS: Record<string, string> = {
   workerd: "ours (workerd)",
+  "without sessions": "breakdown: ours with AUTH_MODE=none,",
   baseline: "baseline (express + node:crypto)",
   "empty Worker": "reference: empty Worker in workerd, any path",
 };
