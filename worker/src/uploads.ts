@@ -4,7 +4,7 @@
  * carries everything a client sends, so it assembles no strings.
  */
 import type { UploadProfile } from "./config.js";
-import { createPostForm, keyTimeAt, type KeyTime, securityTokenHeaders, signRequest } from "./cos/index.js";
+import { type ContentTypeRule, createPostForm, keyTimeAt, type KeyTime, securityTokenHeaders, signRequest } from "./cos/index.js";
 import { objectLocation } from "./cos-target.js";
 
 export interface UploadTerms {
@@ -63,6 +63,13 @@ export async function putDescriptor(profile: UploadProfile, terms: UploadTerms, 
   };
 }
 
+/** The policy's Content-Type condition: the exact type, else the declared family, else none. */
+function contentTypeRule(terms: UploadTerms): { contentType?: ContentTypeRule } {
+  if (terms.contentType) return { contentType: { eq: terms.contentType } };
+  if (terms.contentTypePrefix) return { contentType: { startsWith: terms.contentTypePrefix } };
+  return {};
+}
+
 export async function postDescriptor(profile: UploadProfile, terms: UploadTerms, now: Date): Promise<PostDescriptor> {
   const location = objectLocation(profile, terms.key);
   const keyTime = keyTimeFor(profile, now);
@@ -73,7 +80,7 @@ export async function postDescriptor(profile: UploadProfile, terms: UploadTerms,
       key: terms.key,
       keyTime,
       contentLengthRange: terms.size === undefined ? [0, profile.maxBytes] : [terms.size, terms.size],
-      ...(terms.contentType ? { contentType: { eq: terms.contentType } } : terms.contentTypePrefix ? { contentType: { startsWith: terms.contentTypePrefix } } : {}),
+      ...contentTypeRule(terms),
     },
     { success_action_status: "200" },
   );
