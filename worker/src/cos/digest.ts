@@ -6,18 +6,23 @@
 import { toHex, utf8 } from "./encoding.js";
 
 const KEPT_KEYS = 64;
+
+/** The cached promise for `id`, made by `create` on a miss; the oldest entry goes past KEPT_KEYS, a failure at once. */
+function kept<T>(cache: Map<string, Promise<T>>, id: string, create: () => Promise<T>): Promise<T> {
+  let value = cache.get(id);
+  if (!value) {
+    value = create();
+    value.catch(() => cache.delete(id));
+    if (cache.size >= KEPT_KEYS) cache.delete(cache.keys().next().value!);
+    cache.set(id, value);
+  }
+  return value;
+}
+
 const importedKeys = new Map<string, Promise<CryptoKey>>();
 
 function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = importedKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
-    // A failed import must not stay cached.
-    key.catch(() => importedKeys.delete(secret));
-    if (importedKeys.size >= KEPT_KEYS) importedKeys.delete(importedKeys.keys().next().value!);
-    importedKeys.set(secret, key);
-  }
-  return key;
+  return kept(importedKeys, secret, () => crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]));
 }
 
 export async function sha1Hex(message: string | Uint8Array<ArrayBuffer>): Promise<string> {
@@ -36,13 +41,5 @@ const signKeys = new Map<string, Promise<string>>();
  * every signature issued within the same second shares it.
  */
 export function signKeyFor(secretKey: string, keyTime: string): Promise<string> {
-  const id = `${keyTime}\n${secretKey}`;
-  let signKey = signKeys.get(id);
-  if (!signKey) {
-    signKey = hmacSha1Hex(secretKey, keyTime);
-    signKey.catch(() => signKeys.delete(id));
-    if (signKeys.size >= KEPT_KEYS) signKeys.delete(signKeys.keys().next().value!);
-    signKeys.set(id, signKey);
-  }
-  return signKey;
+  return kept(signKeys, `${keyTime}\n${secretKey}`, () => hmacSha1Hex(secretKey, keyTime));
 }
