@@ -5,6 +5,7 @@
  */
 import type { Credentials } from "./cos/index.js";
 import { ConfigError } from "./errors.js";
+import { MEDIA_FAMILY, MEDIA_TYPE } from "./media-types.js";
 
 export const DEFAULT_ALLOWED_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp", "heic", "mp4", "mov"] as const;
 export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
@@ -84,7 +85,6 @@ const EXTENSION = /^[a-z0-9]{1,10}$/;
 const KEY_PREFIX_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const CREDENTIAL_NAME = /^[A-Za-z0-9_]{1,32}$/;
-const CONTENT_TYPE_RULE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,63})$/;
 const PROFILE_FIELDS = new Set([
   "bucket",
   "region",
@@ -339,7 +339,7 @@ function parseExtensions(setting: Setting): ReadonlySet<string> {
 
 function parseContentTypes(setting: Setting): readonly string[] {
   const rules = list(setting)?.map((rule) => rule.toLowerCase()) ?? [];
-  if (!rules.every((rule) => CONTENT_TYPE_RULE.test(rule))) throw new ConfigError(setting.label, "must list media types such as image/jpeg or image/*");
+  if (!rules.every((rule) => MEDIA_TYPE.test(rule) || MEDIA_FAMILY.test(rule))) throw new ConfigError(setting.label, "must list media types such as image/jpeg or image/*");
   return rules;
 }
 

@@ -1,3 +1,8 @@
+/** `type/subtype`: RFC 9110 token characters, no parameters. */
+export const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
+/** A family of media types: `image/*`. */
+export const MEDIA_FAMILY = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/\*$/;
+
 /** Extension → media type for the default allowlist, so objects are stored with a type browsers can display. */
 const MEDIA_TYPES: Readonly<Record<string, string>> = {
   jpg: "image/jpeg",

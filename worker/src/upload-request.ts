@@ -1,7 +1,7 @@
 /** What a client asks for — profile, suffix, method, size, type — checked field by field, each mistake with its code. */
 import { DEFAULT_PROFILE, type SignerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError } from "./errors.js";
-import { mediaTypeOf } from "./media-types.js";
+import { MEDIA_FAMILY, MEDIA_TYPE, mediaTypeOf } from "./media-types.js";
 import { normalizeExtension } from "./object-key.js";
 
 export interface UploadRequest {
@@ -14,10 +14,6 @@ export interface UploadRequest {
 }
 
 const FIELDS = new Set(["profile", "ext", "method", "size", "contentType"]);
-// type/subtype, RFC 9110 token characters, no parameters.
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
-// A family: image/*
-const FAMILY = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/\*$/;
 
 /** The named profile (default: `default`), or 400 unknown_profile. */
 export function resolveProfile(config: SignerConfig, name: unknown): UploadProfile {
@@ -80,17 +76,19 @@ function allowedBy(rule: string, type: string): boolean {
  */
 function parseContentType(value: unknown, ext: string, profile: UploadProfile, method: UploadMethod): { contentType?: string; contentTypePrefix?: string } {
   const usual = mediaTypeOf(ext);
+  const usualFamily = usual?.split("/")[0];
+  // A .jpg stored as text/html would be served as a page from the bucket's domain.
+  const mismatch = (declaredType: string) =>
+    new InvalidRequestError("content_type_mismatch", `contentType ${declaredType} does not fit a .${ext} file (expected ${usualFamily}/*)`);
   const declared = typeof value === "string" ? value.toLowerCase() : value;
-  if (declared !== undefined && (typeof declared !== "string" || !(MEDIA_TYPE.test(declared) || FAMILY.test(declared)))) {
+  if (declared !== undefined && (typeof declared !== "string" || !(MEDIA_TYPE.test(declared) || MEDIA_FAMILY.test(declared)))) {
     throw new InvalidRequestError("content_type_invalid", "contentType must be a media type such as image/jpeg (or image/* for a POST), without parameters");
   }
   const rules = profile.contentTypes;
-  if (declared !== undefined && FAMILY.test(declared)) {
+  if (declared !== undefined && MEDIA_FAMILY.test(declared)) {
     if (method === "put") throw new InvalidRequestError("content_type_invalid", "a PUT signs one exact contentType, such as image/jpeg");
     const prefix = declared.slice(0, -1);
-    if (usual !== undefined && `${usual.split("/")[0]}/` !== prefix) {
-      throw new InvalidRequestError("content_type_mismatch", `contentType ${declared} does not fit a .${ext} file (expected ${usual.split("/")[0]}/*)`);
-    }
+    if (usualFamily !== undefined && `${usualFamily}/` !== prefix) throw mismatch(declared);
     if (rules.length > 0 && !rules.some((rule) => rule === declared)) {
       throw new InvalidRequestError("content_type_not_allowed", `contentType ${declared} is wider than profile "${profile.name}" allows: ${rules.join(", ")}`);
     }
@@ -101,10 +99,7 @@ function parseContentType(value: unknown, ext: string, profile: UploadProfile, m
     if (rules.length === 0) return {};
     throw new InvalidRequestError("content_type_not_allowed", `declare contentType: profile "${profile.name}" allows ${rules.join(", ")}`);
   }
-  // A .jpg stored as text/html would be served as a page from the bucket's domain.
-  if (usual !== undefined && type.split("/")[0] !== usual.split("/")[0]) {
-    throw new InvalidRequestError("content_type_mismatch", `contentType ${type} does not fit a .${ext} file (expected ${usual.split("/")[0]}/*)`);
-  }
+  if (usualFamily !== undefined && type.split("/")[0] !== usualFamily) throw mismatch(type);
   if (rules.length > 0 && !rules.some((rule) => allowedBy(rule, type))) {
     throw new InvalidRequestError("content_type_not_allowed", `contentType ${type} is not allowed by profile "${profile.name}"; allowed: ${rules.join(", ")}`);
   }
