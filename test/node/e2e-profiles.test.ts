@@ -6,21 +6,12 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUploader } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
-import { fixtures, type RunningSigner, SECRET_ID, SECRET_KEY, startEmulator, startSigner } from "./harness";
+import { fixtures, type RunningSigner, SECRET_ID, SECRET_KEY, startEmulator, startSigner, wxRequest } from "./harness";
 
 /** PUT through the Node `wx` adapter, which resolves `*.localhost` (Node's fetch does not). */
-function put(url: string, header: Record<string, string>, bytes: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) =>
-    wxNode.request({
-      url,
-      method: "PUT",
-      header,
-      data: new ArrayBuffer(bytes),
-      dataType: "text",
-      success: ({ statusCode, data }) => resolve({ status: statusCode, body: String(data) }),
-      fail: (error) => reject(new Error(error.errMsg)),
-    }),
-  );
+async function put(url: string, header: Record<string, string>, bytes: number): Promise<{ status: number; body: string }> {
+  const { status, data } = await wxRequest({ url, method: "PUT", header, data: new ArrayBuffer(bytes), dataType: "text" });
+  return { status, body: String(data) };
 }
 
 const AVATARS = { name: "avatars-1250000000", region: "ap-guangzhou" };

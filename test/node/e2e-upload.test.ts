@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUploader, UploadError, type UploadProgress } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
-import { fixtures, NEW_BUCKET, OLD_BUCKET, type RunningSigner, SECRET_KEY, startEmulator, startSigner } from "./harness";
+import { fixtures, NEW_BUCKET, OLD_BUCKET, type RunningSigner, SECRET_KEY, startEmulator, startSigner, wxRequest } from "./harness";
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let pathStyle: RunningSigner;
@@ -36,17 +36,9 @@ afterAll(async () => {
 const fixture = (name: string, bytes: Buffer) => files.write(name, bytes);
 
 /** GET the object back over HTTP, the way a viewer would. */
-function download(url: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) =>
-    wxNode.request({
-      url,
-      method: "GET",
-      responseType: "arraybuffer",
-      dataType: "binary",
-      success: ({ statusCode, data }) => resolve({ status: statusCode, body: Buffer.from(data as ArrayBuffer) }),
-      fail: (error) => reject(new Error(error.errMsg)),
-    }),
-  );
+async function download(url: string): Promise<{ status: number; body: Buffer }> {
+  const { status, data } = await wxRequest({ url, method: "GET", responseType: "arraybuffer", dataType: "binary" });
+  return { status, body: Buffer.from(data as ArrayBuffer) };
 }
 
 const sizes = [0, 1, 5 * 1024 * 1024];

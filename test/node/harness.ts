@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { type CosEmulator, type EmulatedBucket, startCosEmulator } from "../../emulator/cos-emulator.js";
+import type { WxRequestOptions } from "../../miniprogram/cos-upload/wx-like.js";
+import { wxNode } from "../../wx-node/index.js";
 import { STUB_APPID, STUB_APPSECRET, wechatStub } from "../support/wechat-stub.js";
 
 export const SECRET_ID = "AKIDE2ETESTxxxxxxxxxxxxxxxxxxxxxxxxx";
@@ -107,4 +109,11 @@ export function runTool(script: string, args: string[], options: { env?: Record<
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("close", (code) => done({ code, stdout, stderr }));
   });
+}
+
+/** One request through the Node `wx` adapter (which, unlike Node's fetch, resolves `*.localhost`), as a promise. */
+export function wxRequest(options: Omit<WxRequestOptions, "success" | "fail">): Promise<{ status: number; data: unknown }> {
+  return new Promise((resolve, reject) =>
+    wxNode.request({ ...options, success: ({ statusCode, data }) => resolve({ status: statusCode, data }), fail: (error) => reject(new Error(error.errMsg)) }),
+  );
 }
