@@ -140,6 +140,10 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     if (!rawKey) throw new CosError(400, "InvalidArgument", "The form has no key field");
     const key = rawKey.replaceAll("${filename}", file.name);
     verifyPostPolicy({ bucket: target.bucket.name, fields: new Map([...fields, ["key", key]]), fileSize: file.size }, secrets, now());
+    // POST Object takes the PUT headers as form fields (cos-wx-sdk-v5 postObject sends x-cos-forbid-overwrite so).
+    if (fields.get("x-cos-forbid-overwrite") === "true" && (await store.exists(target.bucket.name, key))) {
+      throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
+    }
     const object = await store.put(target.bucket.name, key, new Uint8Array(await file.arrayBuffer()), fields.get("Content-Type") || "application/octet-stream");
     const location = `${url.origin}${target.signedPath.replace(/\/$/, "")}/${key.split("/").map(encodeURIComponent).join("/")}`;
     const status = fields.get("success_action_status") ?? "204";

@@ -102,7 +102,8 @@ function request(options: WxRequestOptions) {
         // WeChat hands the text through when it is not JSON.
       }
     }
-    options.success({ statusCode: response.statusCode ?? 0, data: parsed });
+    const header = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : (value ?? "")]));
+    options.success({ statusCode: response.statusCode ?? 0, data: parsed, header });
   }, (errMsg) => options.fail({ errMsg }));
 }
 

@@ -27,14 +27,17 @@ export class UploadError extends Error {
     readonly source: UploadErrorSource,
     /** HTTP status, when there was a response. */
     readonly status?: number,
+    /** Seconds to wait before trying again, from the answer's Retry-After (429). */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.advice = ADVICE[code] ?? message;
   }
 
-  /** Network failures and 5xx may pass on a second try; 4xx will not. */
+  /** Network failures, 429 and 5xx may pass on a later try; 4xx and a misconfigured signer will not. */
   get retryable(): boolean {
-    return this.source === "network" ? this.code !== "aborted" : this.status !== undefined && (this.status >= 500 || this.status === 429);
+    if (this.source === "network") return this.code !== "aborted";
+    return this.status !== undefined && (this.status >= 500 || this.status === 429) && this.code !== "config_invalid";
   }
 }
 

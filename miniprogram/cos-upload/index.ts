@@ -21,7 +21,7 @@ export interface UploaderOptions {
    * for later uploads, and ask again — once. Default true.
    */
   login?: boolean;
-  /** Tries in all, for network errors and 5xx only. Default 3. */
+  /** Tries in all, for network errors, 429 (after its Retry-After, if at most a minute) and 5xx only. Default 3. */
   maxAttempts?: number;
   /** Per request. Default 60 000 ms. */
   timeoutMs?: number;
@@ -118,10 +118,19 @@ export function createUploader(options: UploaderOptions) {
           header: { "Content-Type": "application/json", ...header },
           data,
           timeout,
-          success: ({ statusCode, data: body }) => {
+          success: ({ statusCode, data: body, header }) => {
             if (statusCode === 200) return done(body as T);
             const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
-            fail(new UploadError(error?.code ?? `http_${statusCode}`, error?.message ?? `the signer answered HTTP ${statusCode}`, "signer", statusCode));
+            const retryAfter = Number(Object.entries(header ?? {}).find(([name]) => name.toLowerCase() === "retry-after")?.[1]);
+            fail(
+              new UploadError(
+                error?.code ?? `http_${statusCode}`,
+                error?.message ?? `the signer answered HTTP ${statusCode}`,
+                "signer",
+                statusCode,
+                retryAfter >= 0 ? retryAfter : undefined,
+              ),
+            );
           },
           fail: (error) => fail(networkError(error.errMsg)),
         }),
@@ -201,8 +210,11 @@ export function createUploader(options: UploaderOptions) {
           return await attempt();
         } catch (error) {
           if (!(error instanceof UploadError) || !error.retryable || tries >= maxAttempts || aborted) throw error;
+          // The signer's Retry-After when it sends one (a 429), else exponential backoff with jitter.
+          const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2);
+          if (wait > 60000) throw error;
           await call<void>((done) => {
-            const timer = setTimeout(done, backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2));
+            const timer = setTimeout(done, wait);
             return { abort: () => clearTimeout(timer) };
           });
         }

@@ -12,7 +12,7 @@ export interface WxRequestOptions {
   timeout?: number;
   dataType?: string;
   responseType?: "text" | "arraybuffer";
-  success(result: { statusCode: number; data: unknown }): void;
+  success(result: { statusCode: number; data: unknown; header?: Record<string, string> }): void;
   fail(error: WxFail): void;
 }
 

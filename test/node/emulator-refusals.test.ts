@@ -127,6 +127,16 @@ describe("tampering is refused", () => {
     expect((await emulator.store.get(OLD_BUCKET.name, descriptor.key))?.body.length).toBe(10);
   });
 
+  it("the same POST form posted again → 409 FileAlreadyExists (the policy binds x-cos-forbid-overwrite)", async () => {
+    const descriptor = await describeUpload<PostDescriptor>({ ext: "jpg", size: 10, method: "post" });
+    expect((await postForm(descriptor, bytes(10))).status).toBe(200);
+    await expectCosError(await postForm(descriptor, new Uint8Array(10).fill(9)), 409, "FileAlreadyExists");
+    // Leaving the field out to get around it breaks the policy.
+    const { "x-cos-forbid-overwrite": _dropped, ...withoutField } = descriptor.fields;
+    await expectCosError(await postForm(descriptor, bytes(10), withoutField), 403, "AccessDenied", /x-cos-forbid-overwrite/);
+    expect((await emulator.store.get(OLD_BUCKET.name, descriptor.key))?.body).toEqual(Buffer.from(bytes(10)));
+  });
+
   it("a POST form sent to another bucket → the policy's bucket condition fails", async () => {
     const descriptor = await describeUpload<PostDescriptor>({ ext: "jpg", size: 10, method: "post" });
     await expectCosError(await postForm(descriptor, bytes(10), descriptor.fields, `${emulator.url}/${OTHER_BUCKET.name}/`), 403, "AccessDenied", /bucket/);

@@ -92,13 +92,18 @@ describe("POST /v1/uploads PUT descriptor", () => {
 
   it("signs for the emulator's origin when COS_ENDPOINT points at one", async () => {
     const body = await post<{ key: string; url: string; headers: Record<string, string> }>(
-      { ext: "png" },
+      { ext: "png", size: 42 },
       { COS_ENDPOINT: "http://127.0.0.1:9000", COS_PATH_STYLE: "false" },
     );
     expect(body.url).toBe(`http://127.0.0.1:9000/${body.key}`);
     const authorization = body.headers.Authorization!;
     expect(authorization).toBe(
-      docAuthorization(`/${body.key}`, "content-type=image%2Fpng&host=127.0.0.1%3A9000&x-cos-forbid-overwrite=true", "content-type;host;x-cos-forbid-overwrite", keyTimeOf(authorization)),
+      docAuthorization(
+        `/${body.key}`,
+        "content-length=42&content-type=image%2Fpng&host=127.0.0.1%3A9000&x-cos-forbid-overwrite=true",
+        "content-length;content-type;host;x-cos-forbid-overwrite",
+        keyTimeOf(authorization),
+      ),
     );
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A stand-in for WeChat's code2Session endpoint, for tests only: the Worker's outbound fetches are routed here, so
  * no test ever reaches api.weixin.qq.com. Codes: `code-<name>` logs in user <name> (openid `openid-<name>`);
- * `used` → 40163, `rate` → 45011, `risky` → 40226, `busy` → -1, `down` → HTTP 503; anything else → 40029.
+ * `used` → 40163, `rate` → 45011, `risky` → 40226, `busy` → -1, `down` → HTTP 503, `null` → the JSON `null`;
+ * anything else → 40029.
  */
 export const STUB_APPID = "wx0123456789abcdef";
 export const STUB_APPSECRET = "stub-wechat-app-secret-never-shown";
@@ -17,6 +18,7 @@ export function wechatStub(request: Request): Response {
   const code = url.searchParams.get("js_code") ?? "";
   const errors: Record<string, number> = { used: 40163, rate: 45011, risky: 40226, busy: -1 };
   if (code === "down") return new Response("unavailable", { status: 503 });
+  if (code === "null") return Response.json(null);
   if (code in errors) return Response.json({ errcode: errors[code], errmsg: "stub" });
   const user = /^code-([A-Za-z0-9_-]+)$/.exec(code)?.[1];
   if (!user) return Response.json({ errcode: 40029, errmsg: "invalid code" });

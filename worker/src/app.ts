@@ -8,13 +8,12 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { issueSession, sessionUser } from "./auth/session.js";
 import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError, SignerError } from "./errors.js";
-import { clientAddress, enforceLimit } from "./limits.js";
+import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
 import { checkMethod, parseUploadRequest, resolveProfile } from "./upload-request.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
@@ -22,6 +21,14 @@ import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./up
 type Bindings = SignerEnv;
 /** `user`: the caller's key segment (AUTH_MODE=wechat), or "" when anyone may sign (AUTH_MODE=none). */
 export type AppEnv = { Bindings: Bindings; Variables: { requestId: string; user: string; errorCode?: string; config?: SignerConfig } };
+
+export interface AppOptions {
+  /** Where the caller's address is read, for the per-address limits: the host's choice. Default: Cloudflare's edge. */
+  readonly clientAddress?: ClientAddressSource;
+}
+
+/** A client's own request id, kept apart from ours in the log line: letters, digits, `-`, `_`, `.`; at most 64. */
+const CLIENT_REQUEST_ID = /^[\w.-]{1,64}$/;
 
 export const DUMMY_CREDENTIALS_WARNING =
   "dummy dev credentials: only the local COS emulator accepts these signatures; set COS_SECRET_ID and COS_SECRET_KEY for real COS";
@@ -76,12 +83,17 @@ function keyPrefixFor(profile: UploadProfile, user: string): string {
   return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
 }
 
-export function createApp(): Hono<AppEnv> {
+export function createApp({ clientAddress = cloudflareClientAddress }: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const callerAddress = (c: Context<AppEnv>) => addressKey(clientAddress(c.req.raw));
 
-  app.use(requestId());
   app.use(async (c, next) => {
+    // Always our own id: one a client chose could collide with or impersonate other requests in the logs.
+    const id = crypto.randomUUID();
+    c.set("requestId", id);
+    c.header("X-Request-Id", id);
     await next();
+    const clientRequestId = c.req.header("X-Request-Id");
     // One line per request: no secrets, no tokens, no keys; the user only as the first characters of its segment.
     const user = c.get("user");
     console.log(
@@ -91,6 +103,7 @@ export function createApp(): Hono<AppEnv> {
         method: c.req.method,
         path: c.req.path.slice(0, 100),
         status: c.res.status,
+        ...(clientRequestId !== undefined && CLIENT_REQUEST_ID.test(clientRequestId) ? { clientRequestId } : {}),
         ...(c.get("errorCode") ? { code: c.get("errorCode") } : {}),
         ...(user ? { user: user.slice(0, 6) } : {}),
       }),
@@ -128,7 +141,7 @@ export function createApp(): Hono<AppEnv> {
     const config = configOf(c);
     const user = config.auth.mode === "wechat" ? await sessionUser(config.auth, c.req.header("Authorization")) : "";
     c.set("user", user);
-    await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : `ip:${clientAddress(c.req.raw.headers)}`);
+    await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : callerAddress(c));
     await next();
   };
 
@@ -140,15 +153,28 @@ export function createApp(): Hono<AppEnv> {
   app.post("/v1/session", smallBody, async (c) => {
     const config = configOf(c);
     if (config.auth.mode !== "wechat") throw new SignerError(404, "not_found", "sessions are off: AUTH_MODE=none signs for anyone");
-    await enforceLimit(c.env.SESSION_LIMITER, `ip:${clientAddress(c.req.raw.headers)}`);
     const body = await jsonBody(c);
     const code = (body as { code?: unknown } | null)?.code;
     if (typeof code !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
       throw new InvalidRequestError("code_invalid", 'send {"code": "<the code from wx.login()>"}');
     }
+    // Counted once the request could reach WeChat: malformed ones cost nothing and use up no one's logins.
+    await enforceLimit(c.env.SESSION_LIMITER, callerAddress(c));
     const openid = await openidForCode(config.auth.appId, config.auth.appSecret, code);
     return c.json(await issueSession(config.auth, openid, new Date()));
   });
+
+  /** The seed routes answer only where SEED_ROUTES (or its default, AUTH_MODE=none) lets them. */
+  const seedRoute = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    if (!configOf(c).seedRoutes) {
+      throw new SignerError(
+        404,
+        "seed_routes_off",
+        `${c.req.path} is off: its signature binds only the key (no size, type or overwrite rule); use POST /v1/uploads, or set SEED_ROUTES=true to accept that`,
+      );
+    }
+    await next();
+  };
 
   /** The seed routes' query: `ext`, and `profile` (default `default`) that must allow `method`. */
   const seedTerms = (c: Context<AppEnv>, method: UploadMethod) => {
@@ -159,12 +185,12 @@ export function createApp(): Hono<AppEnv> {
     return { profile, now, key: newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now) };
   };
 
-  app.get("/put-sign", signer, async (c) => {
+  app.get("/put-sign", seedRoute, signer, async (c) => {
     const { profile, key, now } = seedTerms(c, "put");
     return c.json(await seedPutSign(profile, key, now));
   });
 
-  app.get("/post-policy", signer, async (c) => {
+  app.get("/post-policy", seedRoute, signer, async (c) => {
     const { profile, key, now } = seedTerms(c, "post");
     return c.json(await seedPostPolicy(profile, key, now));
   });

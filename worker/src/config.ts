@@ -49,6 +49,11 @@ export interface SignerConfig {
   readonly auth: AuthConfig;
   /** Origins allowed by CORS (web clients); empty: no CORS headers. */
   readonly corsOrigins: readonly string[];
+  /**
+   * `GET /put-sign` and `GET /post-policy` answer: their signatures bind only bucket and key (Tencent's sample sends
+   * nothing else that could be bound). Default: on with AUTH_MODE=none, off with wechat.
+   */
+  readonly seedRoutes: boolean;
 }
 
 /**
@@ -59,6 +64,7 @@ export type SignerEnv = Partial<Omit<Env, "UPLOAD_PROFILES">> & {
   COS_SECURITY_TOKEN?: string;
   WX_APPSECRET?: string;
   SESSION_SECRET?: string;
+  USER_SEGMENT_SECRET?: string;
   /** A TOML table of profiles (wrangler passes it as an object) or the same as a JSON string. */
   UPLOAD_PROFILES?: unknown;
 };
@@ -70,8 +76,10 @@ export type AuthConfig =
       readonly mode: "wechat";
       readonly appId: string;
       readonly appSecret: string;
-      /** HS256 key of session tokens, and of the per-user key segment. */
+      /** Session tokens are signed with a key derived from it (HS256). */
       readonly sessionSecret: string;
+      /** Derives users' key segments: USER_SEGMENT_SECRET, else SESSION_SECRET. Rotating it moves users' folders. */
+      readonly userSegmentSecret: string;
       readonly sessionTtlSeconds: number;
     };
 
@@ -120,11 +128,13 @@ export function signerConfig(env: SignerEnv): SignerConfig {
 
 export function parseConfig(env: SignerEnv): SignerConfig {
   const profiles = parseProfiles(env);
+  const auth = parseAuth(env);
   return {
     profiles,
     dummyCredentials: [...profiles.values()].some((profile) => profile.credentials.secretId.startsWith(DUMMY_SECRET_ID_PREFIX)),
-    auth: parseAuth(env),
+    auth,
     corsOrigins: parseCorsOrigins(env),
+    seedRoutes: parseBoolean({ value: env.SEED_ROUTES, label: "SEED_ROUTES" }, auth.mode === "none"),
   };
 }
 
@@ -235,15 +245,14 @@ function parseAuth(env: SignerEnv): AuthConfig {
   const appId = required({ value: env.WX_APPID, label: "WX_APPID" });
   if (!/^wx[0-9a-f]{16}$/.test(appId)) throw new ConfigError("WX_APPID", "must be the Mini Program's AppID (wx followed by 16 hex digits)");
   const appSecret = requiredSecret(env, "WX_APPSECRET");
-  const sessionSecret = requiredSecret(env, "SESSION_SECRET");
-  if (sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
-    throw new ConfigError("SESSION_SECRET", `must be at least ${MIN_SESSION_SECRET_LENGTH} characters (e.g. openssl rand -base64 48)`);
-  }
+  const sessionSecret = longSecret(env, "SESSION_SECRET");
+  const userSegmentSecret = env.USER_SEGMENT_SECRET === undefined || env.USER_SEGMENT_SECRET.trim() === "" ? sessionSecret : longSecret(env, "USER_SEGMENT_SECRET");
   return {
     mode,
     appId,
     appSecret,
     sessionSecret,
+    userSegmentSecret,
     sessionTtlSeconds: parseInteger({ value: env.SESSION_TTL_SECONDS, label: "SESSION_TTL_SECONDS" }, DEFAULT_SESSION_TTL_SECONDS, 60, 86_400),
   };
 }
@@ -277,7 +286,16 @@ function required(setting: Setting): string {
   return value;
 }
 
-function requiredSecret(env: SignerEnv, name: "WX_APPSECRET" | "SESSION_SECRET"): string {
+/** A secret that keys an HMAC: at least MIN_SESSION_SECRET_LENGTH characters. */
+function longSecret(env: SignerEnv, name: "SESSION_SECRET" | "USER_SEGMENT_SECRET"): string {
+  const value = requiredSecret(env, name);
+  if (value.length < MIN_SESSION_SECRET_LENGTH) {
+    throw new ConfigError(name, `must be at least ${MIN_SESSION_SECRET_LENGTH} characters (e.g. openssl rand -base64 48)`);
+  }
+  return value;
+}
+
+function requiredSecret(env: SignerEnv, name: "WX_APPSECRET" | "SESSION_SECRET" | "USER_SEGMENT_SECRET"): string {
   const value = env[name];
   if (typeof value !== "string" || value.trim() === "") {
     throw new ConfigError(name, "is not set: use `wrangler secret put " + name + "` (or .dev.vars locally)");

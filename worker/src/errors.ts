@@ -13,6 +13,7 @@ export type InvalidRequestCode =
   | "content_type_not_allowed"
   | "unknown_profile"
   | "size_invalid"
+  | "size_required"
   | "file_too_large"
   | "method_invalid"
   | "body_invalid"
@@ -31,6 +32,7 @@ export type ErrorCode =
   | "wechat_unavailable"
   | "rate_limited"
   | "not_found"
+  | "seed_routes_off"
   | "method_not_allowed"
   | "config_invalid"
   | "internal_error";

@@ -1,4 +1,6 @@
 /** The Worker entry point: `wrangler dev` / `wrangler deploy` serve this. */
 import { createApp } from "./app.js";
+import { cloudflareClientAddress } from "./limits.js";
 
-export default createApp();
+// On Workers the caller's address is the one Cloudflare's edge puts in CF-Connecting-IP.
+export default createApp({ clientAddress: cloudflareClientAddress });

@@ -1,16 +1,16 @@
 /** What a client asks for — profile, suffix, method, size, type — checked field by field, each mistake with its code. */
 import { DEFAULT_PROFILE, type SignerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError } from "./errors.js";
-import { MEDIA_FAMILY, MEDIA_TYPE, mediaTypeOf } from "./media-types.js";
+import { ACTIVE_MEDIA_TYPE, DEFAULT_MEDIA_TYPE, MEDIA_FAMILY, MEDIA_TYPE, mediaTypesOf, ruleAllows } from "./media-types.js";
 import { normalizeExtension } from "./object-key.js";
 
 export interface UploadRequest {
   readonly profile: UploadProfile;
   readonly ext: string;
   readonly method: UploadMethod;
+  /** Exact byte size; always present for a PUT, whose signature binds it. */
   readonly size?: number;
-  readonly contentType?: string;
-  readonly contentTypePrefix?: string;
+  readonly contentType: string;
 }
 
 const FIELDS = new Set(["profile", "ext", "method", "size", "contentType"]);
@@ -47,7 +47,11 @@ export function parseUploadRequest(body: unknown, config: SignerConfig): UploadR
   const method = parseMethod(fields.method);
   checkMethod(profile, method);
   const size = parseSize(fields.size, profile.maxBytes);
-  return { profile, ext, method, ...(size === undefined ? {} : { size }), ...parseContentType(fields.contentType, ext, profile, method) };
+  // Without content-length in the signature a PUT could send up to COS's 5 GB whatever the profile's limit.
+  if (size === undefined && method === "put") {
+    throw new InvalidRequestError("size_required", "a PUT signs the file's exact size: send size (bytes), or use method post");
+  }
+  return { profile, ext, method, ...(size === undefined ? {} : { size }), contentType: parseContentType(fields.contentType, ext, profile, method) };
 }
 
 function parseMethod(value: unknown): UploadMethod {
@@ -65,43 +69,49 @@ function parseSize(value: unknown, maxBytes: number): number | undefined {
   return value;
 }
 
-function allowedBy(rule: string, type: string): boolean {
-  return rule.endsWith("/*") ? type.startsWith(rule.slice(0, -1)) : type === rule;
-}
-
 /**
- * The declared type — exact (`image/png`: POST binds it with eq, PUT signs it) or a family (`image/*`: POST binds it
- * with starts-with, the client sends the file's own type) — or else the suffix's usual type, within the profile's
- * rules. A type of another family than the suffix's is refused.
+ * The one media type the upload is signed for (PUT signs it, POST binds it with eq). A declared type must fit the
+ * suffix: one of its usual types, or for a suffix without usual types any type that is not active content; a profile
+ * that names a type exactly makes it fit, and only that admits active types (HTML, SVG, XML, script). A POST may
+ * declare a family (`image/*`) and gets the suffix's usual type in it. Undeclared: the suffix's usual type, else
+ * application/octet-stream. The profile's rules then apply to the result.
  */
-function parseContentType(value: unknown, ext: string, profile: UploadProfile, method: UploadMethod): { contentType?: string; contentTypePrefix?: string } {
-  const usual = mediaTypeOf(ext);
-  const usualFamily = usual?.split("/")[0];
-  // A .jpg stored as text/html would be served as a page from the bucket's domain.
-  const mismatch = (declaredType: string) =>
-    new InvalidRequestError("content_type_mismatch", `contentType ${declaredType} does not fit a .${ext} file (expected ${usualFamily}/*)`);
+function parseContentType(value: unknown, ext: string, profile: UploadProfile, method: UploadMethod): string {
   const declared = typeof value === "string" ? value.toLowerCase() : value;
   if (declared !== undefined && (typeof declared !== "string" || !(MEDIA_TYPE.test(declared) || MEDIA_FAMILY.test(declared)))) {
     throw new InvalidRequestError("content_type_invalid", "contentType must be a media type such as image/jpeg (or image/* for a POST), without parameters");
   }
+  const usual = mediaTypesOf(ext);
   const rules = profile.contentTypes;
-  if (declared !== undefined && MEDIA_FAMILY.test(declared)) {
+  // A .jpg stored as text/html or image/svg+xml would run as a page on the bucket's domain.
+  const mismatch = (type: string) =>
+    new InvalidRequestError(
+      "content_type_mismatch",
+      `contentType ${type} does not fit a .${ext} file (${usual.length > 0 ? `use ${usual.join(" or ")}` : "active content such as HTML, SVG or script"}); a profile may name it in contentTypes`,
+    );
+  let type: string;
+  if (declared === undefined) {
+    type = usual[0] ?? DEFAULT_MEDIA_TYPE;
+  } else if (MEDIA_FAMILY.test(declared)) {
     if (method === "put") throw new InvalidRequestError("content_type_invalid", "a PUT signs one exact contentType, such as image/jpeg");
-    const prefix = declared.slice(0, -1);
-    if (usualFamily !== undefined && `${usualFamily}/` !== prefix) throw mismatch(declared);
-    if (rules.length > 0 && !rules.some((rule) => rule === declared)) {
-      throw new InvalidRequestError("content_type_not_allowed", `contentType ${declared} is wider than profile "${profile.name}" allows: ${rules.join(", ")}`);
+    const inFamily = usual.find((candidate) => candidate.startsWith(declared.slice(0, -1)));
+    if (inFamily === undefined) {
+      if (usual.length > 0) throw mismatch(declared);
+      throw new InvalidRequestError("content_type_invalid", `declare the exact contentType of a .${ext} file: the signer binds one type, not ${declared}`);
     }
-    return { contentTypePrefix: prefix };
+    type = inFamily;
+  } else {
+    const fits = usual.length > 0 ? usual.includes(declared) : !ACTIVE_MEDIA_TYPE.test(declared);
+    if (!fits && !rules.includes(declared)) throw mismatch(declared);
+    type = declared;
   }
-  const type = declared ?? usual;
-  if (type === undefined) {
-    if (rules.length === 0) return {};
-    throw new InvalidRequestError("content_type_not_allowed", `declare contentType: profile "${profile.name}" allows ${rules.join(", ")}`);
+  if (rules.length > 0 && !rules.some((rule) => ruleAllows(rule, type))) {
+    throw new InvalidRequestError(
+      "content_type_not_allowed",
+      declared === undefined
+        ? `declare contentType: profile "${profile.name}" allows ${rules.join(", ")}`
+        : `contentType ${type} is not allowed by profile "${profile.name}"; allowed: ${rules.join(", ")}`,
+    );
   }
-  if (usualFamily !== undefined && type.split("/")[0] !== usualFamily) throw mismatch(type);
-  if (rules.length > 0 && !rules.some((rule) => allowedBy(rule, type))) {
-    throw new InvalidRequestError("content_type_not_allowed", `contentType ${type} is not allowed by profile "${profile.name}"; allowed: ${rules.join(", ")}`);
-  }
-  return { contentType: type };
+  return type;
 }

@@ -4,17 +4,15 @@
  * carries everything a client sends, so it assembles no strings.
  */
 import type { UploadProfile } from "./config.js";
-import { type ContentTypeRule, createPostForm, keyTimeAt, type KeyTime, securityTokenHeaders, signRequest } from "./cos/index.js";
+import { createPostForm, keyTimeAt, type KeyTime, securityTokenHeaders, signRequest } from "./cos/index.js";
 import { objectLocation } from "./cos-target.js";
 
 export interface UploadTerms {
   readonly key: string;
-  /** Exact byte size the upload must have, if the client declared it. */
+  /** Exact byte size the upload must have (always declared for a PUT). */
   readonly size?: number;
   /** Media type the object is stored with; signed, so the client must send exactly this. */
-  readonly contentType?: string;
-  /** Without an exact type: a prefix (`image/`) the POST policy still binds. */
-  readonly contentTypePrefix?: string;
+  readonly contentType: string;
 }
 
 export interface PutDescriptor {
@@ -41,6 +39,11 @@ export interface PostDescriptor {
   readonly expiresAt: string;
 }
 
+/** The header (PUT) or form field (POST) with which COS refuses to replace an existing object (409). */
+function forbidOverwrite(profile: UploadProfile): Record<string, string> {
+  return profile.forbidOverwrite ? { "x-cos-forbid-overwrite": "true" } : {};
+}
+
 function keyTimeFor(profile: UploadProfile, now: Date): KeyTime {
   return keyTimeAt(now, profile.signatureTtlSeconds);
 }
@@ -48,8 +51,7 @@ function keyTimeFor(profile: UploadProfile, now: Date): KeyTime {
 export async function putDescriptor(profile: UploadProfile, terms: UploadTerms, now: Date): Promise<PutDescriptor> {
   const location = objectLocation(profile, terms.key);
   const keyTime = keyTimeFor(profile, now);
-  const sent: Record<string, string> = profile.forbidOverwrite ? { "x-cos-forbid-overwrite": "true" } : {};
-  if (terms.contentType) sent["Content-Type"] = terms.contentType;
+  const sent: Record<string, string> = { ...forbidOverwrite(profile), "Content-Type": terms.contentType };
   const signed: Record<string, string> = { host: location.host, ...sent };
   if (terms.size !== undefined) signed["content-length"] = String(terms.size);
   const { authorization } = await signRequest(profile.credentials, { method: "PUT", pathname: location.signedPath, headers: signed }, keyTime);
@@ -63,12 +65,6 @@ export async function putDescriptor(profile: UploadProfile, terms: UploadTerms, 
   };
 }
 
-/** The policy's Content-Type condition: the exact type, else the declared family, else none. */
-function contentTypeRule(terms: UploadTerms): { contentType?: ContentTypeRule } {
-  if (terms.contentType) return { contentType: { eq: terms.contentType } };
-  if (terms.contentTypePrefix) return { contentType: { startsWith: terms.contentTypePrefix } };
-  return {};
-}
 
 export async function postDescriptor(profile: UploadProfile, terms: UploadTerms, now: Date): Promise<PostDescriptor> {
   const location = objectLocation(profile, terms.key);
@@ -80,9 +76,11 @@ export async function postDescriptor(profile: UploadProfile, terms: UploadTerms,
       key: terms.key,
       keyTime,
       contentLengthRange: terms.size === undefined ? [0, profile.maxBytes] : [terms.size, terms.size],
-      ...contentTypeRule(terms),
+      contentType: { eq: terms.contentType },
+      // A form can be posted again until it expires: bound to forbid-overwrite, a second post is refused (409).
+      conditions: Object.entries(forbidOverwrite(profile)).map(([name, value]) => ({ [name]: value })),
     },
-    { success_action_status: "200" },
+    { success_action_status: "200", ...forbidOverwrite(profile) },
   );
   return {
     method: "POST",

@@ -1,9 +1,11 @@
 /** WeChat login sessions: code2Session (stubbed), tokens, per-user segments, and every way a token can be wrong. */
-import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
 import { AUTH_NONE_WARNING } from "../src/app.js";
 import { capturedLogs } from "./capture-logs.js";
-import { baseEnv, call, type ErrorBody, login, postJson, SESSION_SECRET, wechatEnv } from "./helpers.js";
+import { baseEnv, call, type ErrorBody, login, postJson, SESSION_SECRET, signSessionClaims, wechatEnv as sessionsOnly } from "./helpers.js";
+
+// These tests sign on the seed routes too, which a deployment with sessions must switch on (SEED_ROUTES).
+const wechatEnv = { ...sessionsOnly, SEED_ROUTES: "true" };
 
 const USER_KEY = /^uploads\/([0-9a-f]{20})\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.jpg$/;
 
@@ -17,7 +19,7 @@ async function expectError(response: Response, status: number, code: string): Pr
 async function signedKey(token: string, route: "put" | "post" | "v1" = "put"): Promise<string> {
   const headers = { Authorization: `Bearer ${token}` };
   const response =
-    route === "v1" ? await postJson("/v1/uploads", { ext: "jpg" }, wechatEnv, headers) : await call(`/${route === "put" ? "put-sign" : "post-policy"}?ext=jpg`, { headers }, wechatEnv);
+    route === "v1" ? await postJson("/v1/uploads", { ext: "jpg", size: 1 }, wechatEnv, headers) : await call(`/${route === "put" ? "put-sign" : "post-policy"}?ext=jpg`, { headers }, wechatEnv);
   expect(response.status).toBe(200);
   const body = (await response.json()) as { cosKey?: string; key?: string };
   return (body.cosKey ?? body.key)!;
@@ -38,7 +40,8 @@ describe("POST /v1/session", () => {
     expect(exp).toBeGreaterThanOrEqual(before + 3600);
     expect(exp).toBeLessThanOrEqual(before + 3601);
     const payload = JSON.parse(atob(body.token.split(".")[1]!.replaceAll("-", "+").replaceAll("_", "/")));
-    expect(Object.keys(payload).sort()).toEqual(["exp", "iat", "sub"]);
+    expect(Object.keys(payload).sort()).toEqual(["aud", "exp", "iat", "iss", "sub"]);
+    expect(payload).toMatchObject({ iss: "cos-edge-signer", aud: wechatEnv.WX_APPID, exp: payload.iat + 3600 });
     expect(payload.sub).toMatch(/^[0-9a-f]{20}$/);
   });
 
@@ -105,10 +108,11 @@ describe("signing with AUTH_MODE=wechat", () => {
   it("refuses an expired token, one signed with another secret, one with another algorithm, and garbage", async () => {
     const now = Math.floor(Date.now() / 1000);
     const sub = "0123456789abcdef0123";
-    const expired = await sign({ sub, iat: now - 7200, exp: now - 10 }, SESSION_SECRET, "HS256");
-    const forged = await sign({ sub, iat: now, exp: now + 600 }, "another-secret-of-at-least-32-characters!!", "HS256");
-    const otherAlg = await sign({ sub, iat: now, exp: now + 600 }, SESSION_SECRET, "HS512");
-    const noSubject = await sign({ iat: now, exp: now + 600 }, SESSION_SECRET, "HS256");
+    const claims = { iss: "cos-edge-signer", aud: wechatEnv.WX_APPID, sub };
+    const expired = await signSessionClaims({ ...claims, iat: now - 3610, exp: now - 10 });
+    const forged = await signSessionClaims({ ...claims, iat: now, exp: now + 600 }, "another-secret-of-at-least-32-characters!!");
+    const otherAlg = await signSessionClaims({ ...claims, iat: now, exp: now + 600 }, SESSION_SECRET, "HS512");
+    const noSubject = await signSessionClaims({ iss: claims.iss, aud: claims.aud, iat: now, exp: now + 600 });
     const unsigned = `${btoa('{"alg":"none","typ":"JWT"}').replaceAll("=", "")}.${btoa(JSON.stringify({ sub, exp: now + 600 })).replaceAll("=", "")}.`;
     await expectError(await call("/put-sign?ext=jpg", { headers: { Authorization: `Bearer ${expired}` } }, wechatEnv), 401, "token_expired");
     for (const token of [forged, otherAlg, noSubject]) {

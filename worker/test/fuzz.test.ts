@@ -17,7 +17,7 @@ const text = fc.oneof(
   fc.string({ maxLength: 3000 }),
   printable,
 );
-const magicCodes = new Set(["busy", "down", "rate", "risky", "used"]);
+const magicCodes = new Set(["busy", "down", "rate", "risky", "used", "null"]);
 // Bodies shaped like the real ones, with every field wrong in some way (or right).
 const uploadLike = fc
   .record(

@@ -1,3 +1,4 @@
+import { sign } from "hono/jwt";
 import { expect } from "vitest";
 import { createApp } from "../src/app.js";
 import type { SignerEnv } from "../src/config.js";
@@ -58,4 +59,17 @@ export function authorizationFields(authorization: string): Record<string, strin
 export function decodePolicy(base64: string): { expiration: string; conditions: unknown[] } {
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/**
+ * Signs any claims as a session token of a signer whose SESSION_SECRET is `secret`: with the key the README
+ * documents, HMAC-SHA256(SESSION_SECRET, "cos-edge-signer/session-token/v1"), computed here on its own.
+ */
+export async function signSessionClaims(claims: Record<string, unknown>, secret = SESSION_SECRET, alg: "HS256" | "HS512" = "HS256"): Promise<string> {
+  const utf8 = new TextEncoder();
+  const hmac = (key: BufferSource, message: string) =>
+    crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]).then((k) => crypto.subtle.sign("HMAC", k, utf8.encode(message)));
+  const tokenKey = new Uint8Array(await hmac(utf8.encode(secret), "cos-edge-signer/session-token/v1"));
+  const key = await crypto.subtle.importKey("raw", tokenKey, { name: "HMAC", hash: alg === "HS256" ? "SHA-256" : "SHA-512" }, false, ["sign"]);
+  return sign(claims, key, alg);
 }

@@ -76,28 +76,31 @@ describe("POST /v1/uploads with a profile", () => {
     expect(decodePolicy(photo.fields.policy!).conditions).toContainEqual({ bucket: "photos-1250000000" });
   });
 
-  it("binds the type: eq for an exact one (POST and PUT), starts-with for a declared family (POST)", async () => {
+  it("binds one exact type: eq in the policy (POST), signed content-type (PUT); a declared family gets the suffix's type", async () => {
     const post = (await (await postJson("/v1/uploads", { profile: "avatar", ext: "png", method: "post" }, env)).json()) as { fields: Record<string, string> };
     expect(decodePolicy(post.fields.policy!).conditions).toContainEqual(["eq", "$Content-Type", "image/png"]);
-    const put = (await (await postJson("/v1/uploads", { profile: "photo", ext: "heic", contentType: "image/heic" }, env)).json()) as { headers: Record<string, string> };
+    const put = (await (await postJson("/v1/uploads", { profile: "photo", ext: "heic", size: 1, contentType: "image/heic" }, env)).json()) as { headers: Record<string, string> };
     expect(put.headers["Content-Type"]).toBe("image/heic");
     expect(authorizationFields(put.headers.Authorization!)["q-header-list"]).toContain("content-type");
-    // .bin has no usual type: a POST may declare the family, and the client then sends the file's own type.
-    const bin = (await (await postJson("/v1/uploads", { profile: "video", ext: "bin", method: "post", contentType: "video/*" }, env)).json()) as { fields: Record<string, string> };
-    expect(decodePolicy(bin.fields.policy!).conditions).toContainEqual(["starts-with", "$Content-Type", "video/"]);
-    expect(bin.fields["Content-Type"]).toBeUndefined();
-    // Without a declaration there is nothing to bind, which a profile with type rules refuses; a PUT needs one exact type.
+    // A family (image/*) never becomes a starts-with rule (image/svg+xml starts with image/): it is the suffix's type.
+    const family = (await (await postJson("/v1/uploads", { profile: "photo", ext: "jpg", method: "post", contentType: "image/*" }, env)).json()) as { fields: Record<string, string> };
+    expect(decodePolicy(family.fields.policy!).conditions).toContainEqual(["eq", "$Content-Type", "image/jpeg"]);
+    expect(family.fields["Content-Type"]).toBe("image/jpeg");
+    // .bin has no usual type: the client declares the exact one, within the profile's rules.
+    const bin = (await (await postJson("/v1/uploads", { profile: "video", ext: "bin", method: "post", contentType: "video/mpeg" }, env)).json()) as { fields: Record<string, string> };
+    expect(decodePolicy(bin.fields.policy!).conditions).toContainEqual(["eq", "$Content-Type", "video/mpeg"]);
+    await expectError(await postJson("/v1/uploads", { profile: "video", ext: "bin", method: "post", contentType: "video/*" }, env), 400, "content_type_invalid");
+    // Undeclared, a .bin would be application/octet-stream, which this profile's video/* refuses.
     await expectError(await postJson("/v1/uploads", { profile: "video", ext: "bin", method: "post" }, env), 400, "content_type_not_allowed");
-    await expectError(await postJson("/v1/uploads", { profile: "video", ext: "bin", contentType: "video/*" }, env), 400, "content_type_invalid");
-    await expectError(await postJson("/v1/uploads", { profile: "photo", ext: "jpg", method: "post", contentType: "image/*" }, env), 400, "content_type_not_allowed");
+    await expectError(await postJson("/v1/uploads", { profile: "video", ext: "bin", size: 1, contentType: "video/*" }, env), 400, "content_type_invalid");
   });
 
   it("refuses what the profile does not allow", async () => {
     await expectError(await postJson("/v1/uploads", { profile: "avatar", ext: "mp4", method: "post" }, env), 400, "ext_not_allowed");
     await expectError(await postJson("/v1/uploads", { profile: "avatar", ext: "png", method: "put" }, env), 400, "method_invalid");
     await expectError(await postJson("/v1/uploads", { profile: "avatar", ext: "png", method: "post", size: 2_000_001 }, env), 400, "file_too_large");
-    await expectError(await postJson("/v1/uploads", { profile: "photo", ext: "jpg", contentType: "image/gif" }, env), 400, "content_type_not_allowed");
-    await expectError(await postJson("/v1/uploads", { profile: "video", ext: "bin", contentType: "application/zip" }, env), 400, "content_type_not_allowed");
+    await expectError(await postJson("/v1/uploads", { profile: "photo", ext: "png", size: 1, contentType: "image/gif" }, env), 400, "content_type_mismatch");
+    await expectError(await postJson("/v1/uploads", { profile: "video", ext: "bin", size: 1, contentType: "application/zip" }, env), 400, "content_type_not_allowed");
     await expectError(await postJson("/v1/uploads", { profile: "nope", ext: "jpg" }, env), 400, "unknown_profile");
     await expectError(await postJson("/v1/uploads", { profile: 7, ext: "jpg" }, env), 400, "unknown_profile");
   });

@@ -146,14 +146,16 @@ describe("POST /v1/uploads", () => {
     expect(body.expiresAt).toBe(new Date(end * 1000).toISOString());
   });
 
-  it("PUT is the default method; without size content-length is not signed", async () => {
-    const body = (await (await postJson("/v1/uploads", { ext: "png" })).json()) as { method: string; headers: Record<string, string> };
+  it("PUT is the default method, and needs size: without content-length in the signature any size would do", async () => {
+    const body = (await (await postJson("/v1/uploads", { ext: "png", size: 10 })).json()) as { method: string; headers: Record<string, string> };
     expect(body.method).toBe("PUT");
-    expect(authorizationFields(body.headers.Authorization!)["q-header-list"]).toBe("content-type;host;x-cos-forbid-overwrite");
+    expect(authorizationFields(body.headers.Authorization!)["q-header-list"]).toBe("content-length;content-type;host;x-cos-forbid-overwrite");
+    await expectError(await postJson("/v1/uploads", { ext: "png" }), 400, "size_required");
+    await expectError(await postJson("/v1/uploads", { ext: "png", method: "put" }), 400, "size_required");
   });
 
   it("PUT adds the STS token header, unsigned", async () => {
-    const body = (await (await postJson("/v1/uploads", { ext: "png" }, { ...baseEnv, COS_SECURITY_TOKEN: "sts-token" })).json()) as {
+    const body = (await (await postJson("/v1/uploads", { ext: "png", size: 10 }, { ...baseEnv, COS_SECURITY_TOKEN: "sts-token" })).json()) as {
       headers: Record<string, string>;
     };
     expect(body.headers["x-cos-security-token"]).toBe("sts-token");
@@ -176,7 +178,18 @@ describe("POST /v1/uploads", () => {
     expect(body.url).toBe("https://cos.ap-guangzhou.myqcloud.com/examplebucket-1250000000/");
     expect(body.objectUrl).toBe(`https://cos.ap-guangzhou.myqcloud.com/examplebucket-1250000000/${body.key}`);
     expect(body.fileField).toBe("file");
-    expect(Object.keys(body.fields)).toEqual(["key", "Content-Type", "success_action_status", "policy", "q-sign-algorithm", "q-ak", "q-key-time", "q-signature"]);
+    expect(Object.keys(body.fields)).toEqual([
+      "key",
+      "Content-Type",
+      "success_action_status",
+      "x-cos-forbid-overwrite",
+      "policy",
+      "q-sign-algorithm",
+      "q-ak",
+      "q-key-time",
+      "q-signature",
+    ]);
+    expect(body.fields["x-cos-forbid-overwrite"]).toBe("true");
     expect(body.fields.key).toBe(body.key);
     const policy = decodePolicy(body.fields.policy!);
     expect(policy.expiration).toBe(body.expiresAt);
@@ -188,6 +201,7 @@ describe("POST /v1/uploads", () => {
       { key: body.key },
       ["content-length-range", 5_000_000, 5_000_000],
       ["eq", "$Content-Type", "video/mp4"],
+      { "x-cos-forbid-overwrite": "true" },
     ]);
   });
 
@@ -210,20 +224,20 @@ describe("POST /v1/uploads", () => {
 
   it("uses COS_ENDPOINT for a local emulator", async () => {
     const env = { ...baseEnv, COS_ENDPOINT: "http://127.0.0.1:9000" };
-    const body = (await (await postJson("/v1/uploads", { ext: "jpg" }, env)).json()) as { url: string; key: string };
+    const body = (await (await postJson("/v1/uploads", { ext: "jpg", size: 1 }, env)).json()) as { url: string; key: string };
     expect(body.url).toBe(`http://127.0.0.1:9000/examplebucket-1250000000/${body.key}`);
   });
 
   it("keeps UPLOAD_KEY_PREFIX (nested or empty)", async () => {
-    const nested = (await (await postJson("/v1/uploads", { ext: "jpg" }, { ...baseEnv, UPLOAD_KEY_PREFIX: "/app/photos/" })).json()) as { key: string };
+    const nested = (await (await postJson("/v1/uploads", { ext: "jpg", size: 1 }, { ...baseEnv, UPLOAD_KEY_PREFIX: "/app/photos/" })).json()) as { key: string };
     expect(nested.key).toMatch(/^app\/photos\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.jpg$/);
-    const empty = (await (await postJson("/v1/uploads", { ext: "jpg" }, { ...baseEnv, UPLOAD_KEY_PREFIX: "" })).json()) as { key: string };
+    const empty = (await (await postJson("/v1/uploads", { ext: "jpg", size: 1 }, { ...baseEnv, UPLOAD_KEY_PREFIX: "" })).json()) as { key: string };
     expect(empty.key).toMatch(/^\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.jpg$/);
   });
 
   it("signs for UPLOAD_SIGNATURE_TTL_SECONDS", async () => {
     const before = Math.floor(Date.now() / 1000);
-    const body = (await (await postJson("/v1/uploads", { ext: "jpg" }, { ...baseEnv, UPLOAD_SIGNATURE_TTL_SECONDS: "120" })).json()) as {
+    const body = (await (await postJson("/v1/uploads", { ext: "jpg", size: 1 }, { ...baseEnv, UPLOAD_SIGNATURE_TTL_SECONDS: "120" })).json()) as {
       expiresAt: string;
     };
     const end = Date.parse(body.expiresAt) / 1000;
@@ -243,10 +257,10 @@ describe("POST /v1/uploads", () => {
 
   it("refuses a bad method, content type, or a type from another family than the suffix", async () => {
     await expectError(await postJson("/v1/uploads", { ext: "jpg", method: "PATCH" }), 400, "method_invalid");
-    await expectError(await postJson("/v1/uploads", { ext: "jpg", contentType: "image/jpeg; charset=x" }), 400, "content_type_invalid");
-    await expectError(await postJson("/v1/uploads", { ext: "jpg", contentType: 5 }), 400, "content_type_invalid");
-    await expectError(await postJson("/v1/uploads", { ext: "jpg", contentType: "text/html" }), 400, "content_type_mismatch");
-    expect((await postJson("/v1/uploads", { ext: "jpg", contentType: "IMAGE/PJPEG" })).status).toBe(200);
+    await expectError(await postJson("/v1/uploads", { ext: "jpg", size: 1, contentType: "image/jpeg; charset=x" }), 400, "content_type_invalid");
+    await expectError(await postJson("/v1/uploads", { ext: "jpg", size: 1, contentType: 5 }), 400, "content_type_invalid");
+    await expectError(await postJson("/v1/uploads", { ext: "jpg", size: 1, contentType: "text/html" }), 400, "content_type_mismatch");
+    expect((await postJson("/v1/uploads", { ext: "jpg", size: 1, contentType: "IMAGE/PJPEG" })).status).toBe(200);
   });
 
   it("refuses bodies that are not a JSON object, unknown fields, wrong content type, and oversized bodies", async () => {

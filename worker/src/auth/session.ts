@@ -1,6 +1,10 @@
 /**
  * Session tokens: HS256 JWTs (hono/jwt) that carry a digest of the openid, never the openid itself. The same digest
  * is the user's key segment, so a token can only ever sign keys under its own user's folder.
+ *
+ * Two keys, so that each can be rotated alone: tokens are signed with a key derived from SESSION_SECRET (rotating it
+ * logs everyone out), segments are HMACs under USER_SEGMENT_SECRET, or SESSION_SECRET when that is unset (rotating
+ * it moves every user's folder).
  */
 import { sign, verify } from "hono/jwt";
 import type { AuthConfig } from "../config.js";
@@ -9,25 +13,34 @@ import { UnauthorizedError } from "../errors.js";
 
 type WechatAuth = Extract<AuthConfig, { mode: "wechat" }>;
 
+/** `iss` of every token; `aud` is the Mini Program's AppID, so a token of one app is refused by another's signer. */
+export const SESSION_ISSUER = "cos-edge-signer";
+/** What the token key is derived for: a JWT is never signed with SESSION_SECRET itself. */
+const TOKEN_KEY_LABEL = "cos-edge-signer/session-token/v1";
+
 const UTF8 = new TextEncoder();
 
-// SESSION_SECRET imported once per isolate, not on every request (hono/jwt accepts a CryptoKey).
-let sessionKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+function hmacKey(secret: BufferSource): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+}
 
-function sessionKeyFor(secret: string): Promise<CryptoKey> {
-  if (sessionKey?.secret !== secret) {
-    sessionKey = { secret, key: crypto.subtle.importKey("raw", UTF8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) };
+async function derivedTokenKey(sessionSecret: string): Promise<CryptoKey> {
+  return hmacKey(await crypto.subtle.sign("HMAC", await hmacKey(UTF8.encode(sessionSecret)), UTF8.encode(TOKEN_KEY_LABEL)));
+}
+
+// Both keys made once per isolate, not on every request (hono/jwt accepts a CryptoKey).
+let keys: { auth: WechatAuth; token: Promise<CryptoKey>; segment: Promise<CryptoKey> } | undefined;
+
+function keysFor(auth: WechatAuth) {
+  if (keys?.auth.sessionSecret !== auth.sessionSecret || keys.auth.userSegmentSecret !== auth.userSegmentSecret) {
+    keys = { auth, token: derivedTokenKey(auth.sessionSecret), segment: hmacKey(UTF8.encode(auth.userSegmentSecret)) };
   }
-  return sessionKey.key;
+  return keys;
 }
 
-async function hmacSha256Hex(secret: string, message: string): Promise<string> {
-  return toHex(await crypto.subtle.sign("HMAC", await sessionKeyFor(secret), UTF8.encode(message)));
-}
-
-/** 20 hex characters (80 bits) of HMAC-SHA256(SESSION_SECRET, "user:" + openid): stable per user, not reversible. */
+/** 20 hex characters (80 bits) of HMAC-SHA256(segment secret, "user:" + openid): stable per user, not reversible. */
 export async function userSegment(auth: WechatAuth, openid: string): Promise<string> {
-  return (await hmacSha256Hex(auth.sessionSecret, `user:${openid}`)).slice(0, 20);
+  return toHex(await crypto.subtle.sign("HMAC", await keysFor(auth).segment, UTF8.encode(`user:${openid}`))).slice(0, 20);
 }
 
 export interface Session {
@@ -37,9 +50,10 @@ export interface Session {
 }
 
 export async function issueSession(auth: WechatAuth, openid: string, now: Date): Promise<Session> {
-  const issuedAt = Math.floor(now.getTime() / 1000);
-  const exp = issuedAt + auth.sessionTtlSeconds;
-  const token = await sign({ sub: await userSegment(auth, openid), iat: issuedAt, exp }, await sessionKeyFor(auth.sessionSecret), "HS256");
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = iat + auth.sessionTtlSeconds;
+  const claims = { iss: SESSION_ISSUER, aud: auth.appId, sub: await userSegment(auth, openid), iat, exp };
+  const token = await sign(claims, await keysFor(auth).token, "HS256");
   return { token, expiresAt: new Date(exp * 1000).toISOString(), expiresIn: auth.sessionTtlSeconds };
 }
 
@@ -48,13 +62,18 @@ export async function sessionUser(auth: WechatAuth, authorization: string | unde
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? "");
   if (!authorization) throw new UnauthorizedError("unauthorized", "log in first: send Authorization: Bearer <token> from POST /v1/session");
   if (!match) throw new UnauthorizedError("token_invalid", "the Authorization header must be Bearer <token>");
+  let payload: Record<string, unknown>;
   try {
-    const payload = await verify(match[1]!, await sessionKeyFor(auth.sessionSecret), "HS256");
-    if (typeof payload.sub !== "string" || !/^[0-9a-f]{20}$/.test(payload.sub)) throw new Error("no subject");
-    return payload.sub;
+    payload = await verify(match[1]!, await keysFor(auth).token, { alg: "HS256", iss: SESSION_ISSUER, aud: auth.appId });
   } catch (error) {
     // hono/jwt's error classes are not exported; their names are set by the library.
     if (error instanceof Error && error.name === "JwtTokenExpired") throw new UnauthorizedError("token_expired", "the session expired: log in again");
     throw new UnauthorizedError("token_invalid", "the session token is not valid: log in again");
   }
+  // hono/jwt checks iat and exp only when present: a token must carry both, no further apart than a session lasts.
+  const { sub, iat, exp } = payload;
+  if (typeof iat !== "number" || typeof exp !== "number" || exp - iat > auth.sessionTtlSeconds || typeof sub !== "string" || !/^[0-9a-f]{20}$/.test(sub)) {
+    throw new UnauthorizedError("token_invalid", "the session token is not valid: log in again");
+  }
+  return sub;
 }

@@ -39,7 +39,10 @@ export async function openidForCode(appId: string, appSecret: string, code: stri
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    body = (await response.json()) as Code2SessionResponse;
+    const parsed: unknown = await response.json();
+    // JSON that is not an object (null, a number, a list) is as useless as no answer.
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+    body = parsed as Code2SessionResponse;
   } catch {
     throw new SignerError(502, "wechat_unavailable", "WeChat's login service could not be reached; retry shortly");
   }
