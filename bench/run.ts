@@ -12,7 +12,8 @@ import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import COS from "cos-nodejs-sdk-v5";
 import { build } from "esbuild";
-import { sign } from "hono/jwt";
+import { issueSession } from "../worker/src/auth/session.js";
+import { DEFAULT_WECHAT_API_ORIGIN } from "../worker/src/config.js";
 import { createPostForm, signRequest } from "../worker/src/cos/index.js";
 import { freePort, startWorkerd, stopProcess, waitForHttp } from "./workerd.js";
 
@@ -27,7 +28,20 @@ const bucket = "examplebucket-1250000000";
 const host = "cos.ap-guangzhou.myqcloud.com";
 // The production default, AUTH_MODE=wechat: every signing request carries a session token.
 const SESSION_SECRET = "bench-session-secret-0123456789abcdef-0123456789";
-const sessionToken = await sign({ sub: "0123456789abcdef0123", iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 }, SESSION_SECRET, "HS256");
+const WX_APPID = "wx0123456789abcdef";
+const { token: sessionToken } = await issueSession(
+  {
+    mode: "wechat",
+    appId: WX_APPID,
+    appSecret: "bench",
+    wechatApiOrigin: DEFAULT_WECHAT_API_ORIGIN,
+    sessionSecret: SESSION_SECRET,
+    userSegmentSecret: SESSION_SECRET,
+    sessionTtlSeconds: 3600,
+  },
+  "bench-openid",
+  new Date(),
+);
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -167,8 +181,9 @@ async function http(bundle: string): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
   const vars = Object.fromEntries([...(await readFile(join(root, "wrangler.toml"), "utf8")).matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
   // No rate-limit bindings here: the benchmark measures the signer, not the limiter.
-  const secrets = { COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey, WX_APPID: "wx0123456789abcdef", WX_APPSECRET: "bench", SESSION_SECRET };
-  const worker = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat" }, COMPATIBILITY_DATE);
+  const secrets = { COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey, WX_APPID, WX_APPSECRET: "bench", SESSION_SECRET };
+  // SEED_ROUTES on, so that /put-sign (off by default with sessions) can be compared with the baseline's.
+  const worker = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat", SEED_ROUTES: "true" }, COMPATIBILITY_DATE);
   try {
     for (const route of ROUTES) {
       await load("workerd", worker.url, worker.pid, route, 16, 1);

@@ -160,7 +160,7 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
     }
     // Counted once the request could reach WeChat: malformed ones cost nothing and use up no one's logins.
     await enforceLimit(c.env.SESSION_LIMITER, callerAddress(c));
-    const openid = await openidForCode(config.auth.appId, config.auth.appSecret, code);
+    const openid = await openidForCode(config.auth, code);
     return c.json(await issueSession(config.auth, openid, new Date()));
   });
 

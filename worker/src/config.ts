@@ -57,14 +57,20 @@ export interface SignerConfig {
 }
 
 /**
- * What the signer reads from `env`: the Worker's generated `Env` (wrangler types), every field optional here so that
- * a missing one is reported rather than assumed, plus the secrets wrangler.toml does not list.
+ * What the signer reads from `env`: the Worker's generated `Env` (wrangler types: the vars of wrangler.toml), every
+ * field optional here so that a missing one is reported rather than assumed, plus the secrets, which wrangler.toml
+ * cannot list (`[secrets] required` would make `wrangler dev` drop every other key of .dev.vars, the optional
+ * secrets and named key pairs included).
  */
 export type SignerEnv = Partial<Omit<Env, "UPLOAD_PROFILES">> & {
+  COS_SECRET_ID?: string;
+  COS_SECRET_KEY?: string;
   COS_SECURITY_TOKEN?: string;
   WX_APPSECRET?: string;
   SESSION_SECRET?: string;
   USER_SEGMENT_SECRET?: string;
+  /** Origin of WeChat's API (code2Session); default https://api.weixin.qq.com. */
+  WX_API_ORIGIN?: string;
   /** A TOML table of profiles (wrangler passes it as an object) or the same as a JSON string. */
   UPLOAD_PROFILES?: unknown;
 };
@@ -76,6 +82,8 @@ export type AuthConfig =
       readonly mode: "wechat";
       readonly appId: string;
       readonly appSecret: string;
+      /** Where code2Session is called: WeChat's API, or a proxy in front of it (a local stub in tests). */
+      readonly wechatApiOrigin: string;
       /** Session tokens are signed with a key derived from it (HS256). */
       readonly sessionSecret: string;
       /** Derives users' key segments: USER_SEGMENT_SECRET, else SESSION_SECRET. Rotating it moves users' folders. */
@@ -84,6 +92,7 @@ export type AuthConfig =
     };
 
 export const DEFAULT_SESSION_TTL_SECONDS = 3600;
+export const DEFAULT_WECHAT_API_ORIGIN = "https://api.weixin.qq.com";
 const MIN_SESSION_SECRET_LENGTH = 32;
 
 // BucketName-APPID: lowercase letters, digits and `-`, then `-` and the numeric APPID; at most 50 characters.
@@ -251,6 +260,7 @@ function parseAuth(env: SignerEnv): AuthConfig {
     mode,
     appId,
     appSecret,
+    wechatApiOrigin: parseEndpoint({ value: env.WX_API_ORIGIN, label: "WX_API_ORIGIN" }) ?? DEFAULT_WECHAT_API_ORIGIN,
     sessionSecret,
     userSegmentSecret,
     sessionTtlSeconds: parseInteger({ value: env.SESSION_TTL_SECONDS, label: "SESSION_TTL_SECONDS" }, DEFAULT_SESSION_TTL_SECONDS, 60, 86_400),

@@ -3,9 +3,11 @@
  * (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html).
  * The session_key it also returns is never kept, returned or logged.
  */
+import type { AuthConfig } from "../config.js";
 import { SignerError } from "../errors.js";
 
-export const CODE2SESSION_URL = "https://api.weixin.qq.com/sns/jscode2session";
+/** code2Session's path on WeChat's API origin (WX_API_ORIGIN). */
+export const CODE2SESSION_PATH = "/sns/jscode2session";
 
 interface Code2SessionResponse {
   openid?: string;
@@ -32,9 +34,9 @@ function wechatError(errcode: number): SignerError {
 }
 
 /** The openid behind a `wx.login()` code. */
-export async function openidForCode(appId: string, appSecret: string, code: string): Promise<string> {
-  const url = new URL(CODE2SESSION_URL);
-  url.search = new URLSearchParams({ appid: appId, secret: appSecret, js_code: code, grant_type: "authorization_code" }).toString();
+export async function openidForCode(auth: Extract<AuthConfig, { mode: "wechat" }>, code: string): Promise<string> {
+  const url = new URL(CODE2SESSION_PATH, auth.wechatApiOrigin);
+  url.search = new URLSearchParams({ appid: auth.appId, secret: auth.appSecret, js_code: code, grant_type: "authorization_code" }).toString();
   let body: Code2SessionResponse;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
