@@ -177,7 +177,7 @@ async function load(target: string, url: string, pid: number, route: Route, conn
   };
 }
 
-async function http(bundle: string): Promise<LoadResult[]> {
+async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
   const vars = Object.fromEntries([...(await readFile(join(root, "wrangler.toml"), "utf8")).matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
   // No rate-limit bindings here: the benchmark measures the signer, not the limiter.
@@ -199,13 +199,24 @@ async function http(bundle: string): Promise<LoadResult[]> {
   // Where the time goes, at 64 connections: the same app without sessions, and a route that signs nothing.
   const open = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "none" }, COMPATIBILITY_DATE);
   try {
-    for (const route of [{ name: "GET /healthz (no signing)", path: "/healthz" }, ROUTES[0]!]) {
+    for (const route of [{ name: "GET /healthz (no signing)", path: "/healthz" }, ...ROUTES]) {
       await load("without sessions", open.url, open.pid, route, 16, 1);
       log(`  without sessions  ${route.name}, 64 connections`);
       results.push(await load("without sessions", open.url, open.pid, route, 64, DURATION_SECONDS));
     }
   } finally {
     await open.stop();
+  }
+
+  const bareHono = join(bundleDir, "bare-hono.js");
+  await build({ entryPoints: [join(root, "bench/bare-hono.worker.ts")], bundle: true, format: "esm", minify: true, outfile: bareHono, logLevel: "error" });
+  const hono = await startWorkerd(bareHono, {}, COMPATIBILITY_DATE);
+  try {
+    await load("bare Hono", hono.url, hono.pid, ROUTES[0]!, 16, 1);
+    log("  bare Hono, 64 connections");
+    results.push(await load("bare Hono", hono.url, hono.pid, ROUTES[0]!, 64, DURATION_SECONDS));
+  } finally {
+    await hono.stop();
   }
 
   const empty = await startWorkerd(join(root, "bench/empty.worker.js"), {}, COMPATIBILITY_DATE);
@@ -253,6 +264,7 @@ const LABELS: Record<string, string> = {
   "without sessions": "breakdown: ours with AUTH_MODE=none,",
   baseline: "baseline (express + node:crypto)",
   "empty Worker": "reference: empty Worker in workerd, any path",
+  "bare Hono": "reference: bare Hono JSON app in workerd, any path",
 };
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const us = (value: number) => `${value.toFixed(2)} µs`;
@@ -267,7 +279,7 @@ try {
   const workerdCore = await coreInWorkerd();
   const nodeCore = await coreInNode();
   log(`HTTP load, ${DURATION_SECONDS} s per run…`);
-  const load = await http(join(bundleDir, "index.js"));
+  const load = await http(join(bundleDir, "index.js"), bundleDir);
   const size = await sizes(bundleDir);
 
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}, workerd ${COMPATIBILITY_DATE} compat`;
@@ -287,9 +299,9 @@ try {
   lines.push("", "| HTTP | connections | req/s | p50 ms | p99 ms | errors | non-2xx | CPU ms/req | vs baseline req/s |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of load) {
     const baseline = load.find((b) => b.target === "baseline" && b.connections === row.connections);
-    const ratio = row.target === "workerd" && baseline ? `${(row.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}×` : "";
+    const ratio = (row.target === "workerd" || row.target === "without sessions") && baseline ? `${(row.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}×` : "";
     lines.push(
-      `| ${LABELS[row.target]}${row.target === "empty Worker" ? "" : ` ${row.route}`} | ${row.connections} | ${row.requestsPerSecond.toLocaleString("en-US")} | ${row.p50Ms} | ${row.p99Ms} | ${row.errors} | ${row.non2xx} | ${row.cpuMsPerRequest.toFixed(3)} | ${ratio} |`,
+      `| ${LABELS[row.target]}${row.target === "empty Worker" || row.target === "bare Hono" ? "" : ` ${row.route}`} | ${row.connections} | ${row.requestsPerSecond.toLocaleString("en-US")} | ${row.p50Ms} | ${row.p99Ms} | ${row.errors} | ${row.non2xx} | ${row.cpuMsPerRequest.toFixed(3)} | ${ratio} |`,
     );
   }
   lines.push("", "| Size | raw | gzip |", "|---|---:|---:|");

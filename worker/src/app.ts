@@ -1,26 +1,27 @@
 /**
- * The signer's HTTP API (Hono). Middleware adds a request id, one JSON log line per request, security and CORS
- * headers; routes check who asks, validate, then call the pure signing core. Every error becomes
- * `{ error: { code, message } }` in `onError`.
+ * The signer's HTTP API (Hono). Routes check who asks, validate, then call the pure signing core; every answer is
+ * built by `respond` (fixed headers, request id, warnings) and every error becomes `{ error: { code, message } }` in
+ * `onError`, which also writes the one log line a failure gets. Successful requests are recorded by Workers Logs
+ * (`[observability]` in wrangler.toml), not by a console line each.
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { secureHeaders } from "hono/secure-headers";
 import { issueSession, sessionUser } from "./auth/session.js";
 import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError, SignerError } from "./errors.js";
 import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
+import { addWarning, API_HEADERS, requestIdOf, respond } from "./responses.js";
 import { checkMethod, parseUploadRequest, resolveProfile } from "./upload-request.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
 
 type Bindings = SignerEnv;
 /** `user`: the caller's key segment (AUTH_MODE=wechat), or "" when anyone may sign (AUTH_MODE=none). */
-export type AppEnv = { Bindings: Bindings; Variables: { requestId: string; user: string; errorCode?: string; config?: SignerConfig } };
+export type AppEnv = { Bindings: Bindings; Variables: { requestId?: string; warnings?: string[]; user?: string; config?: SignerConfig } };
 
 export interface AppOptions {
   /** Where the caller's address is read, for the per-address limits: the host's choice. Default: Cloudflare's edge. */
@@ -37,7 +38,7 @@ export const AUTH_NONE_WARNING = "AUTH_MODE=none: anyone can get upload signatur
 const warned = new Set<string>();
 
 function warnOnce(c: Context<AppEnv>, warning: string): void {
-  c.header("X-Signer-Warning", warning, { append: true });
+  addWarning(c, warning);
   if (!warned.has(warning)) {
     warned.add(warning);
     console.warn(JSON.stringify({ level: "warn", message: warning }));
@@ -56,8 +57,28 @@ function configOf(c: Context<AppEnv>): SignerConfig {
   return config;
 }
 
-function errorBody(code: string, message: string) {
-  return { error: { code, message } };
+/**
+ * The error answer, and its log line: no secrets, no tokens, no keys; the user only as the first characters of its
+ * segment; a client's own request id apart from ours.
+ */
+function fail(c: Context<AppEnv>, status: number, code: string, message: string, headers?: Readonly<Record<string, string>>, cause?: Error): Response {
+  const clientRequestId = c.req.header("X-Request-Id");
+  const user = c.get("user");
+  const line = JSON.stringify({
+    level: status >= 500 ? "error" : "warn",
+    requestId: requestIdOf(c),
+    method: c.req.method,
+    path: c.req.path.slice(0, 100),
+    status,
+    code,
+    ...(clientRequestId !== undefined && CLIENT_REQUEST_ID.test(clientRequestId) ? { clientRequestId } : {}),
+    ...(user ? { user: user.slice(0, 6) } : {}),
+    ...(status >= 500 ? { message } : {}),
+    ...(cause ? { error: cause.name, message: cause.message } : {}),
+  });
+  if (status >= 500) console.error(line);
+  else console.warn(line);
+  return respond(c, { error: { code, message: cause ? "the signer failed; see the Worker logs" : message } }, status, headers);
 }
 
 async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
@@ -79,7 +100,7 @@ const smallBody = bodyLimit({
 });
 
 /** Key prefix for this caller: the profile's prefix, then the user's segment when sessions are on. */
-function keyPrefixFor(profile: UploadProfile, user: string): string {
+function keyPrefixFor(profile: UploadProfile, user = ""): string {
   return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
 }
 
@@ -87,52 +108,27 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
   const app = new Hono<AppEnv>();
   const callerAddress = (c: Context<AppEnv>) => addressKey(clientAddress(c.req.raw));
 
-  app.use(async (c, next) => {
-    // Always our own id: one a client chose could collide with or impersonate other requests in the logs.
-    const id = crypto.randomUUID();
-    c.set("requestId", id);
-    c.header("X-Request-Id", id);
-    await next();
-    const clientRequestId = c.req.header("X-Request-Id");
-    // One line per request: no secrets, no tokens, no keys; the user only as the first characters of its segment.
-    const user = c.get("user");
-    console.log(
-      JSON.stringify({
-        level: c.res.status >= 500 ? "error" : "info",
-        requestId: c.get("requestId"),
-        method: c.req.method,
-        path: c.req.path.slice(0, 100),
-        status: c.res.status,
-        ...(clientRequestId !== undefined && CLIENT_REQUEST_ID.test(clientRequestId) ? { clientRequestId } : {}),
-        ...(c.get("errorCode") ? { code: c.get("errorCode") } : {}),
-        ...(user ? { user: user.slice(0, 6) } : {}),
-      }),
-    );
+  // CORS only for web (H5) clients of configured origins: a Mini Program sends no Origin and skips it entirely.
+  const corsForWeb = cors({
+    origin: (origin, c: Context<AppEnv>) => (signerConfig(c.env).corsOrigins.includes(origin) ? origin : null),
+    allowHeaders: ["Authorization", "Content-Type"],
+    allowMethods: ["GET", "POST"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "X-Signer-Warning"],
+    maxAge: 600,
   });
-  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
-  app.use(
-    cors({
-      origin: (origin, c: Context<AppEnv>) => (signerConfig(c.env).corsOrigins.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type"],
-      allowMethods: ["GET", "POST"],
-      exposeHeaders: ["X-Request-Id", "Retry-After", "X-Signer-Warning"],
-      maxAge: 600,
-    }),
-  );
   app.use(async (c, next) => {
-    await next();
-    // Signatures are single-use permissions: no cache may keep or share them.
-    c.header("Cache-Control", "no-store");
+    if (c.req.header("Origin") === undefined) return next();
+    const preflight = await corsForWeb(c, next);
+    if (!preflight) return;
+    // A preflight is answered by the cors middleware itself: give it the fixed headers too.
+    for (const [name, value] of Object.entries(API_HEADERS)) if (name !== "Content-Type") preflight.headers.set(name, value);
+    return preflight;
   });
   app.use(
     methodNotAllowed({
       app,
-      onMethodNotAllowed: (c, methods) => {
-        c.set("errorCode", "method_not_allowed");
-        return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path.slice(0, 200)}; use ${methods.join(", ")}`), 405, {
-          Allow: methods.join(", "),
-        });
-      },
+      onMethodNotAllowed: (c, methods) =>
+        fail(c, 405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path.slice(0, 200)}; use ${methods.join(", ")}`, { Allow: methods.join(", ") }),
     }),
   );
 
@@ -147,7 +143,7 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
 
   app.get("/healthz", (c) => {
     configOf(c);
-    return c.json({ status: "ok" });
+    return respond(c, { status: "ok" });
   });
 
   app.post("/v1/session", smallBody, async (c) => {
@@ -161,7 +157,7 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
     // Counted once the request could reach WeChat: malformed ones cost nothing and use up no one's logins.
     await enforceLimit(c.env.SESSION_LIMITER, callerAddress(c));
     const openid = await openidForCode(config.auth, code);
-    return c.json(await issueSession(config.auth, openid, new Date()));
+    return respond(c, await issueSession(config.auth, openid, new Date()));
   });
 
   /** The seed routes answer only where SEED_ROUTES (or its default, AUTH_MODE=none) lets them. */
@@ -187,12 +183,12 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
 
   app.get("/put-sign", seedRoute, signer, async (c) => {
     const { profile, key, now } = seedTerms(c, "put");
-    return c.json(await seedPutSign(profile, key, now));
+    return respond(c, await seedPutSign(profile, key, now));
   });
 
   app.get("/post-policy", seedRoute, signer, async (c) => {
     const { profile, key, now } = seedTerms(c, "post");
-    return c.json(await seedPostPolicy(profile, key, now));
+    return respond(c, await seedPostPolicy(profile, key, now));
   });
 
   /** What a client may know of each profile, to pick one and check files before asking; nothing about keys. */
@@ -204,34 +200,22 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
       maxBytes: profile.maxBytes,
       methods: [...profile.methods],
     }));
-    return c.json({ profiles });
+    return respond(c, { profiles });
   });
 
   app.post("/v1/uploads", smallBody, signer, async (c) => {
     const { profile, ext, method, ...bounds } = parseUploadRequest(await jsonBody(c), configOf(c));
     const now = new Date();
     const terms = { key: newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now), ...bounds };
-    return c.json(method === "put" ? await putDescriptor(profile, terms, now) : await postDescriptor(profile, terms, now));
+    return respond(c, method === "put" ? await putDescriptor(profile, terms, now) : await postDescriptor(profile, terms, now));
   });
 
-  app.notFound((c) => {
-    c.set("errorCode", "not_found");
-    return c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), 404);
-  });
+  app.notFound((c) => fail(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`));
 
   app.onError((error, c) => {
-    if (error instanceof SignerError) {
-      c.set("errorCode", error.code);
-      if (error.status >= 500) console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), code: error.code, message: error.message }));
-      return c.json(errorBody(error.code, error.message), error.status, error.headers);
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      c.set("errorCode", "bad_request");
-      return c.json(errorBody("bad_request", error.message || "bad request"), error.status);
-    }
-    c.set("errorCode", "internal_error");
-    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), code: "internal_error", error: error.name, message: error.message }));
-    return c.json(errorBody("internal_error", "the signer failed; see the Worker logs"), 500);
+    if (error instanceof SignerError) return fail(c, error.status, error.code, error.message, error.headers);
+    if (error instanceof HTTPException && error.status < 500) return fail(c, error.status, "bad_request", error.message || "bad request");
+    return fail(c, 500, "internal_error", "the signer failed; see the Worker logs", undefined, error);
   });
 
   return app;

@@ -20,14 +20,27 @@ export interface ObjectLocation {
   readonly url: string;
 }
 
+/** Origin and host of each profile, worked out once (a URL parse per request is measurable in workerd). */
+const origins = new WeakMap<UploadProfile, { readonly origin: string; readonly host: string }>();
+
+function originOf(profile: UploadProfile): { readonly origin: string; readonly host: string } {
+  let known = origins.get(profile);
+  if (!known) {
+    const origin =
+      profile.endpoint ?? (profile.pathStyle ? `https://cos.${profile.region}.myqcloud.com` : `https://${profile.bucket}.cos.${profile.region}.myqcloud.com`);
+    known = { origin, host: new URL(origin).host };
+    origins.set(profile, known);
+  }
+  return known;
+}
+
 export function objectLocation(profile: UploadProfile, key: string): ObjectLocation {
-  const origin =
-    profile.endpoint ?? (profile.pathStyle ? `https://cos.${profile.region}.myqcloud.com` : `https://${profile.bucket}.cos.${profile.region}.myqcloud.com`);
+  const { origin, host } = originOf(profile);
   const bucketPath = profile.pathStyle ? `/${profile.bucket}` : "";
   const encodedKey = key.split("/").map(cosUrlEncode).join("/");
   return {
     origin,
-    host: new URL(origin).host,
+    host,
     bucketPath,
     signedPath: `${bucketPath}/${key}`,
     url: `${origin}${bucketPath}/${encodedKey}`,

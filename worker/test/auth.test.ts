@@ -129,14 +129,24 @@ describe("signing with AUTH_MODE=wechat", () => {
     await expectError(await call("/put-sign?ext=jpg", { headers: { Authorization: `Bearer ${token}` } }, other), 401, "token_invalid");
   });
 
-  it("logs one JSON line per request with the user's segment shortened, never the token", async () => {
+  it("logs no line for a success (Workers Logs records it) and one for a refusal: user shortened, never the token", async () => {
     const token = await login("carol");
+    const before = capturedLogs().length;
     const key = await signedKey(token);
+    expect(capturedLogs().length).toBe(before);
     const segment = USER_KEY.exec(key)![1]!;
-    const line = capturedLogs().findLast((entry) => entry.includes('"path":"/put-sign"'));
-    const entry = JSON.parse(line!);
-    expect(entry).toMatchObject({ level: "info", method: "GET", path: "/put-sign", status: 200, user: segment.slice(0, 6) });
-    expect(entry.requestId).toMatch(/.+/);
+    const refused = await call("/put-sign?ext=exe", { headers: { Authorization: `Bearer ${token}` } }, wechatEnv);
+    expect(refused.status).toBe(400);
+    const entry = JSON.parse(capturedLogs().at(-1)!);
+    expect(entry).toEqual({
+      level: "warn",
+      requestId: refused.headers.get("X-Request-Id"),
+      method: "GET",
+      path: "/put-sign",
+      status: 400,
+      code: "ext_not_allowed",
+      user: segment.slice(0, 6),
+    });
     for (const logged of capturedLogs()) {
       expect(logged).not.toContain(token);
       expect(logged).not.toContain(segment);

@@ -2,7 +2,7 @@
  * What each signature binds, and the ways around it that a security review found (issue "every signature as tight
  * as the README promises"): one block per finding, each refusing what the earlier code signed.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app.js";
 import type { SignerEnv } from "../src/config.js";
 import { addressKey } from "../src/limits.js";
@@ -215,6 +215,24 @@ describe("7. a token must carry iat and exp within the session lifetime, and our
   it("accepts the well-formed token", async () => {
     expect((await postJson("/v1/uploads", { ext: "jpg", size: 1 }, wechatEnv, bearer(await signSessionClaims(good)))).status).toBe(200);
   });
+  it("a token the isolate already verified (and keeps, to skip the HMAC) still expires on time", async () => {
+    // One app and one env, as in a deployed isolate, so the second request finds the token verified.
+    const app = createApp();
+    const env = { ...wechatEnv };
+    const start = Math.floor(Date.now() / 1000);
+    const token = await signSessionClaims({ ...good, iat: start, exp: start + 2 });
+    const send = () => app.request("http://signer.test/v1/uploads", { method: "POST", headers: { "Content-Type": "application/json", ...bearer(token) }, body: '{"ext":"jpg","size":1}' }, env);
+    const verifications = vi.spyOn(crypto.subtle, "verify");
+    try {
+      expect((await send()).status).toBe(200);
+      expect((await send()).status).toBe(200);
+      expect(verifications).toHaveBeenCalledTimes(1);
+      await new Promise((done) => setTimeout(done, 2100));
+      await expectError(await send(), 401, "token_expired");
+    } finally {
+      verifications.mockRestore();
+    }
+  });
   for (const [what, claims] of bad) {
     it(`refuses ${what}`, async () => {
       const token = await signSessionClaims(JSON.parse(JSON.stringify(claims)));
@@ -225,13 +243,14 @@ describe("7. a token must carry iat and exp within the session lifetime, and our
 
 describe("8. request ids and WeChat's odd answers", () => {
   it("never adopts the client's X-Request-Id; logs it apart as clientRequestId", async () => {
-    const response = await call("/healthz", { headers: { "X-Request-Id": "client-chosen-id" } });
+    const response = await call("/nowhere", { headers: { "X-Request-Id": "client-chosen-id" } });
     const ours = response.headers.get("X-Request-Id")!;
     expect(ours).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect((await call("/healthz", { headers: { "X-Request-Id": "client-chosen-id" } })).headers.get("X-Request-Id")).not.toBe("client-chosen-id");
     const line = JSON.parse(capturedLogs().findLast((entry) => entry.includes(ours))!);
-    expect(line).toMatchObject({ requestId: ours, clientRequestId: "client-chosen-id" });
+    expect(line).toMatchObject({ requestId: ours, clientRequestId: "client-chosen-id", status: 404 });
     // A client id that could break a log reader is not logged at all.
-    const odd = await call("/healthz", { headers: { "X-Request-Id": 'x","level":"error' } });
+    const odd = await call("/nowhere", { headers: { "X-Request-Id": 'x","level":"error' } });
     expect(JSON.parse(capturedLogs().findLast((entry) => entry.includes(odd.headers.get("X-Request-Id")!))!).clientRequestId).toBeUndefined();
   });
 
