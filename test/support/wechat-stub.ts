@@ -19,7 +19,7 @@ export function wechatStub(request: Request): Response {
   const errors: Record<string, number> = { used: 40163, rate: 45011, risky: 40226, busy: -1 };
   if (code === "down") return new Response("unavailable", { status: 503 });
   if (code === "null") return Response.json(null);
-  if (code in errors) return Response.json({ errcode: errors[code], errmsg: "stub" });
+  if (Object.hasOwn(errors, code)) return Response.json({ errcode: errors[code], errmsg: "stub" });
   const user = /^code-([A-Za-z0-9_-]+)$/.exec(code)?.[1];
   if (!user) return Response.json({ errcode: 40029, errmsg: "invalid code" });
   return Response.json({ openid: `openid-${user}`, session_key: `session-key-of-${user}-never-shown` });
