@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { CosError, errorXml } from "./errors.js";
+import { crc64, MultipartUploads, streamCompletion } from "./multipart.js";
 import { DiskStore } from "./storage.js";
 import { authorizationOf, verifyPostPolicy, verifyRequestSignature } from "./verify.js";
 
@@ -29,6 +30,8 @@ export interface EmulatorOptions {
   readonly now?: () => Date;
   /** Largest PUT body accepted, bytes. */
   readonly maxObjectBytes?: number;
+  /** How long CompleteMultipartUpload "merges", streaming whitespace meanwhile. Default 0. */
+  readonly mergeDelayMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -49,6 +52,8 @@ export interface CosEmulator {
   /** Answer the next `count` object requests with `status` (e.g. 503) before looking at them. */
   failNext(status: number, count?: number): void;
   setClock(now: () => Date): void;
+  /** Make CompleteMultipartUpload take this long (whitespace streamed meanwhile). */
+  setMergeDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,8 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
   const log: RequestLogEntry[] = [];
   let now = options.now ?? (() => new Date());
   let faults: { status: number; count: number } | undefined;
+  let mergeDelayMs = options.mergeDelayMs ?? 0;
+  const multipart = new MultipartUploads();
   const maxObjectBytes = options.maxObjectBytes ?? 5 * 1024 ** 3;
   const secrets = (id: string) => (Object.hasOwn(options.credentials, id) ? options.credentials[id] : undefined);
 
@@ -102,17 +109,23 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     return Buffer.concat(chunks);
   }
 
+  /** A write must carry a valid signature over its method, path, query parameters and signed headers. */
+  function requireSignature(req: IncomingMessage, url: URL, target: Target): void {
+    const request = { method: req.method!, pathname: target.signedPath, query: url.searchParams, headers: req.headers };
+    const auth = authorizationOf(request);
+    if (!auth) throw new CosError(403, "AccessDenied", "Access Denied. Anonymous writes are not allowed.");
+    verifyRequestSignature(request, auth, secrets, now());
+  }
+
   async function putObject(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<void> {
     if (target.key === "") throw new CosError(400, "InvalidArgument", "PUT needs an object key");
-    const auth = authorizationOf({ method: "PUT", pathname: target.signedPath, query: url.searchParams, headers: req.headers });
-    if (!auth) throw new CosError(403, "AccessDenied", "Access Denied. Anonymous writes are not allowed.");
-    verifyRequestSignature({ method: "PUT", pathname: target.signedPath, query: url.searchParams, headers: req.headers }, auth, secrets, now());
+    requireSignature(req, url, target);
     const body = await readBody(req, maxObjectBytes);
     if (req.headers["x-cos-forbid-overwrite"] === "true" && (await store.exists(target.bucket.name, target.key))) {
       throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
     }
     const object = await store.put(target.bucket.name, target.key, body, req.headers["content-type"] ?? "application/octet-stream");
-    res.writeHead(200, { ETag: object.etag, "Content-Length": "0" }).end();
+    res.writeHead(200, { ETag: object.etag, "x-cos-hash-crc64ecma": object.crc64, "Content-Length": "0" }).end();
   }
 
   async function postObject(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<void> {
@@ -166,18 +179,76 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
       "Content-Type": found.object.contentType,
       "Content-Length": String(found.object.size),
       ETag: found.object.etag,
+      "x-cos-hash-crc64ecma": found.object.crc64,
       "Last-Modified": found.object.lastModified,
     });
     res.end(req.method === "HEAD" ? undefined : found.body);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function multipartRequest(req: IncomingMessage, url: URL, target: Target, res: ServerResponse, requestId: string): Promise<boolean> {
+    const query = url.searchParams;
+    const bucket = target.bucket.name;
+    if (req.method === "POST" && query.has("uploads")) {
+      requireSignature(req, url, target);
+      const forbid = req.headers["x-cos-forbid-overwrite"] === "true";
+      if (forbid && (await store.exists(bucket, target.key))) throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
+      const uploadId = multipart.initiate(bucket, target.key, req.headers["content-type"] ?? "application/octet-stream", forbid);
+      res.writeHead(200, { "Content-Type": "application/xml" }).end(multipart.initiateXml(bucket, target.key, uploadId));
+      return true;
+    }
+    if (!query.has("uploadId")) return false;
+    requireSignature(req, url, target);
+    const uploadId = query.get("uploadId");
+    const upload = multipart.get(bucket, target.key, uploadId);
+    switch (req.method) {
+      case "PUT": {
+        if (req.headers["content-length"] === undefined) throw new CosError(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
+        const part = multipart.putPart(upload, query.get("partNumber"), await readBody(req, 5 * 1024 ** 3));
+        res.writeHead(200, { ETag: part.etag, "x-cos-hash-crc64ecma": part.crc64, "Content-Length": "0" }).end();
+        return true;
+      }
+      case "GET":
+        res.writeHead(200, { "Content-Type": "application/xml" }).end(multipart.listXml(upload, uploadId!, query));
+        return true;
+      case "DELETE":
+        multipart.delete(uploadId!);
+        res.writeHead(204).end();
+        return true;
+      case "POST": {
+        const body = (await readBody(req, 1024 * 1024)).toString("utf8");
+        let outcome: { xml: string; crc64: string } | CosError;
+        try {
+          const data = multipart.assemble(upload, body);
+          if (upload.forbidOverwrite && (await store.exists(bucket, target.key))) {
+            throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
+          }
+          const object = await store.put(bucket, target.key, data, upload.contentType);
+          multipart.delete(uploadId!);
+          const location = `${url.origin}${target.signedPath.split("/").map(encodeURIComponent).join("/")}`;
+          outcome = {
+            xml: `<CompleteMultipartUploadResult><Location>${location}</Location><Bucket>${bucket}</Bucket><Key>${target.key.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</Key><ETag>${object.etag}</ETag></CompleteMultipartUploadResult>`,
+            crc64: crc64(data),
+          };
+        } catch (error) {
+          if (!(error instanceof CosError)) throw error;
+          outcome = error;
+        }
+        await streamCompletion(res, mergeDelayMs, outcome, req.url ?? "/", requestId);
+        return true;
+      }
+      default:
+        throw new CosError(405, "MethodNotAllowed", `${req.method} is not supported with uploadId`);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     if (faults && faults.count > 0) {
       faults.count--;
       throw new CosError(faults.status, FAULT_CODES[faults.status] ?? "InjectedFault", "Injected fault (emulator failNext)");
     }
     const target = resolve(req, url);
+    if (await multipartRequest(req, url, target, res, requestId)) return;
     switch (req.method) {
       case "PUT":
         return putObject(req, url, target, res);
@@ -198,7 +269,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     const requestId = randomBytes(12).toString("base64url");
     res.setHeader("x-cos-request-id", requestId);
     res.setHeader("Server", "cos-emulator");
-    handle(req, res).then(
+    handle(req, res, requestId).then(
       () => log.push({ method: req.method ?? "", url: req.url ?? "", status: res.statusCode }),
       (error: unknown) => {
         const cosError = error instanceof CosError ? error : new CosError(500, "InternalError", "We encountered an internal error. Please try again.");
@@ -227,6 +298,9 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     },
     setClock(clock) {
       now = clock;
+    },
+    setMergeDelay(ms) {
+      mergeDelayMs = ms;
     },
     close: () =>
       new Promise<void>((resolveClose) => {

@@ -2,12 +2,15 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { crc64 } from "./multipart.js";
 
 export interface StoredObject {
   readonly key: string;
   readonly contentType: string;
   readonly size: number;
   readonly etag: string;
+  /** CRC-64/ECMA-182, decimal, as COS's x-cos-hash-crc64ecma. */
+  readonly crc64: string;
   readonly lastModified: string;
 }
 
@@ -34,6 +37,7 @@ export class DiskStore {
       contentType,
       size: body.byteLength,
       etag: `"${createHash("md5").update(body).digest("hex")}"`,
+      crc64: crc64(body),
       lastModified: new Date().toUTCString(),
     };
     // Data first, metadata last: an object exists once its metadata does.

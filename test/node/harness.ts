@@ -40,6 +40,22 @@ export interface RunningSigner {
 export const SESSION_SECRET = "e2e-session-secret-0123456789abcdef-never-shown";
 
 /**
+ * The Worker's outbound fetches in tests: WeChat's code2Session goes to the stub, the COS emulator on 127.0.0.1 is
+ * reached for real (the Worker's own multipart calls), and nothing else leaves the machine.
+ */
+export async function testOutbound(request: Request): Promise<Response> {
+  const { hostname } = new URL(request.url);
+  if (hostname !== "127.0.0.1" && hostname !== "localhost") return wechatStub(request);
+  const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+  // Node's fetch sets the framing headers itself, from the body it sends.
+  const headers = new Headers(request.headers);
+  for (const name of ["content-length", "host", "transfer-encoding"]) headers.delete(name);
+  const response = await fetch(request.url, { method: request.method, headers, body });
+  // Handed back as a plain Response: the body read here, headers copied (the runtime's Response class is not Node's).
+  return new Response(request.method === "HEAD" ? null : await response.arrayBuffer(), { status: response.status, headers: response.headers });
+}
+
+/**
  * The Worker of wrangler.toml with these vars on top: the e2e credentials, AUTH_MODE=none unless `vars` says
  * otherwise, and WeChat's code2Session answered by the stub (the Worker's outbound fetches never leave the machine).
  */
@@ -57,7 +73,7 @@ export async function startSigner(vars: Record<string, string>): Promise<Running
       watch: false,
       persist: false,
       logLevel: "error",
-      outboundService: wechatStub,
+      outboundService: testOutbound,
     },
   });
   await worker.ready;

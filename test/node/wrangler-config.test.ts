@@ -6,12 +6,12 @@ import { describe, expect, it } from "vitest";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../worker/src/limits.js";
 
 describe("wrangler.toml", () => {
-  it("declares both rate limiters with the period the Worker announces in Retry-After", async () => {
+  it("declares the rate limiters with the period the Worker announces in Retry-After", async () => {
     const config = unstable_readConfig({ config: join(import.meta.dirname, "../../wrangler.toml") });
     const limiters: Record<string, { period: number }> = Object.fromEntries(
       (config.ratelimits as { name: string; simple: { period: number } }[]).map((limiter) => [limiter.name, limiter.simple]),
     );
-    expect(Object.keys(limiters).sort()).toEqual(["SESSION_LIMITER", "SIGN_LIMITER"]);
+    expect(Object.keys(limiters).sort()).toEqual(["MULTIPART_LIMITER", "SESSION_LIMITER", "SIGN_LIMITER"]);
     for (const simple of Object.values(limiters)) expect(simple.period).toBe(RATE_LIMIT_PERIOD_SECONDS);
   });
 

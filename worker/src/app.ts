@@ -14,9 +14,21 @@ import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError, SignerError } from "./errors.js";
 import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
+import { objectLocation } from "./cos-target.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
 import { addWarning, API_HEADERS, requestIdOf, respond } from "./responses.js";
-import { checkMethod, parseUploadRequest, resolveProfile } from "./upload-request.js";
+import {
+  abortUpload,
+  checkPartNumbers,
+  completeUpload,
+  initiateUpload,
+  issueUploadToken,
+  listParts,
+  planParts,
+  signParts,
+  verifyUploadToken,
+} from "./multipart/index.js";
+import { checkMethod, objectBody, parseMultipartRequest, parseUploadRequest, resolveProfile } from "./upload-request.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
 
 type Bindings = SignerEnv;
@@ -99,6 +111,17 @@ const smallBody = bodyLimit({
   },
 });
 
+// 100 part numbers with their Content-MD5s and the token fit in 16 KB.
+const partsBody = bodyLimit({
+  maxSize: 16384,
+  onError: () => {
+    throw new SignerError(413, "body_too_large", "the request body is over 16384 bytes");
+  },
+});
+
+const TOKEN_ONLY = new Set(["token"]);
+const PART_FIELDS = new Set(["token", "partNumbers", "contentMd5"]);
+
 /** Key prefix for this caller: the profile's prefix, then the user's segment when sessions are on. */
 function keyPrefixFor(profile: UploadProfile, user = ""): string {
   return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
@@ -132,14 +155,20 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
     }),
   );
 
-  /** Who is asking: the session's user (AUTH_MODE=wechat) or anyone (none); then the per-caller signing limit. */
-  const signer = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+  /** Who is asking: the session's user (AUTH_MODE=wechat) or anyone (none). */
+  const caller = async (c: Context<AppEnv>, next: () => Promise<void>) => {
     const config = configOf(c);
-    const user = config.auth.mode === "wechat" ? await sessionUser(config.auth, c.req.header("Authorization")) : "";
-    c.set("user", user);
-    await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : callerAddress(c));
+    c.set("user", config.auth.mode === "wechat" ? await sessionUser(config.auth, c.req.header("Authorization")) : "");
     await next();
   };
+
+  /** The caller, then the per-caller limit on new uploads. */
+  const signer = async (c: Context<AppEnv>, next: () => Promise<void>) =>
+    caller(c, async () => {
+      const user = c.get("user");
+      await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : callerAddress(c));
+      await next();
+    });
 
   app.get("/healthz", (c) => {
     configOf(c);
@@ -208,6 +237,60 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
     const now = new Date();
     const terms = { key: newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now), ...bounds };
     return respond(c, method === "put" ? await putDescriptor(profile, terms, now) : await postDescriptor(profile, terms, now));
+  });
+
+  /**
+   * The upload a request's token names, checked: this signer's, unexpired, the caller's own. Its calls count per
+   * upload (MULTIPART_LIMITER), not against the caller's new uploads: a 2 GB file needs ~7 of them, a resume a few more.
+   */
+  const upload = async (c: Context<AppEnv>, fields: ReadonlySet<string>) => {
+    const body = objectBody(await jsonBody(c), fields, '{"token":"<from POST /v1/multipart>"}');
+    const verified = await verifyUploadToken(body.token, configOf(c).profiles, c.get("user") ?? "");
+    await enforceLimit(c.env.MULTIPART_LIMITER, `upload:${verified.claims.uploadId}`);
+    return { body, ...verified };
+  };
+
+  app.post("/v1/multipart", smallBody, signer, async (c) => {
+    const { profile, ext, size, contentType } = parseMultipartRequest(await jsonBody(c), configOf(c));
+    const now = new Date();
+    const key = newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now);
+    const plan = planParts(size);
+    const uploadId = await initiateUpload(profile, key, contentType);
+    const { token, exp } = await issueUploadToken(profile, { sub: c.get("user") ?? "", profile: profile.name, key, uploadId, contentType, ...plan }, now);
+    return respond(c, {
+      key,
+      uploadId,
+      size,
+      partSize: plan.partSize,
+      partCount: plan.partCount,
+      contentType,
+      token,
+      objectUrl: objectLocation(profile, key).url,
+      expiresAt: new Date(exp * 1000).toISOString(),
+    });
+  });
+
+  app.post("/v1/multipart/parts", partsBody, caller, async (c) => {
+    const { body, claims, profile } = await upload(c, PART_FIELDS);
+    const partNumbers = checkPartNumbers(body.partNumbers, claims);
+    return respond(c, { parts: await signParts(profile, claims, partNumbers, body.contentMd5, new Date()) });
+  });
+
+  app.post("/v1/multipart/list", smallBody, caller, async (c) => {
+    const { claims, profile } = await upload(c, TOKEN_ONLY);
+    const parts = await listParts(profile, claims);
+    return respond(c, { key: claims.key, size: claims.size, partSize: claims.partSize, partCount: claims.partCount, parts });
+  });
+
+  app.post("/v1/multipart/complete", smallBody, caller, async (c) => {
+    const { claims, profile } = await upload(c, TOKEN_ONLY);
+    return respond(c, await completeUpload(profile, claims));
+  });
+
+  app.post("/v1/multipart/abort", smallBody, caller, async (c) => {
+    const { claims, profile } = await upload(c, TOKEN_ONLY);
+    await abortUpload(profile, claims);
+    return respond(c, { aborted: true });
   });
 
   app.notFound((c) => fail(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`));

@@ -14,6 +14,10 @@ export const MAX_SIGNATURE_TTL_SECONDS = 3600;
 export const MIN_SIGNATURE_TTL_SECONDS = 10;
 export const DEFAULT_KEY_PREFIX = "uploads";
 export const DEFAULT_PROFILE = "default";
+/** Above this a file goes multipart: one request of it would sit in a phone's memory (wx.request) and restart from 0. */
+export const DEFAULT_MULTIPART_THRESHOLD = 20 * 1024 * 1024;
+/** COS's limits: parts of at most 5 GB, at most 10,000 of them. */
+export const MAX_MULTIPART_BYTES = 10_000 * 5 * 1024 ** 3;
 /** SecretIds starting with this are the committed dev placeholders (dev/local.env): never real keys. */
 export const DUMMY_SECRET_ID_PREFIX = "AKIDDUMMY";
 
@@ -40,6 +44,12 @@ export interface UploadProfile {
   readonly methods: ReadonlySet<UploadMethod>;
   /** PUT signs `x-cos-forbid-overwrite: true`. */
   readonly forbidOverwrite: boolean;
+  /** Multipart uploads (POST /v1/multipart) allowed. */
+  readonly multipart: boolean;
+  /** With multipart on, a single PUT/POST takes files up to this size; larger ones must go multipart. */
+  readonly multipartThreshold: number;
+  /** The largest file a multipart upload takes. */
+  readonly multipartMaxBytes: number;
 }
 
 export interface SignerConfig {
@@ -115,6 +125,9 @@ const PROFILE_FIELDS = new Set([
   "methods",
   "forbidOverwrite",
   "credentials",
+  "multipart",
+  "multipartThreshold",
+  "multipartMaxBytes",
 ]);
 
 const cache = new WeakMap<object, SignerConfig | ConfigError>();
@@ -205,6 +218,7 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
   const regionSetting = setting("region", "COS_REGION");
   const region = required(regionSetting);
   if (!REGION.test(region)) throw new ConfigError(regionSetting.label, "must be a COS region such as ap-guangzhou");
+  const maxBytes = parseInteger(setting("maxBytes", "UPLOAD_MAX_BYTES"), DEFAULT_MAX_BYTES, 1, 5 * 1024 ** 3);
   return {
     name,
     credentials: parseCredentials(env, own("credentials")),
@@ -214,7 +228,7 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
     endpoint: parseEndpoint(setting("endpoint", "COS_ENDPOINT")),
     allowedExtensions: parseExtensions(setting("extensions", "UPLOAD_ALLOWED_EXTENSIONS")),
     contentTypes: parseContentTypes(own("contentTypes")),
-    maxBytes: parseInteger(setting("maxBytes", "UPLOAD_MAX_BYTES"), DEFAULT_MAX_BYTES, 1, 5 * 1024 ** 3),
+    maxBytes,
     signatureTtlSeconds: parseInteger(
       setting("signatureTtlSeconds", "UPLOAD_SIGNATURE_TTL_SECONDS"),
       DEFAULT_SIGNATURE_TTL_SECONDS,
@@ -224,6 +238,9 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
     keyPrefix: parseKeyPrefix(setting("keyPrefix", "UPLOAD_KEY_PREFIX")),
     methods: parseMethods(own("methods")),
     forbidOverwrite: parseBoolean(own("forbidOverwrite"), true),
+    multipart: parseBoolean(setting("multipart", "UPLOAD_MULTIPART"), true),
+    multipartThreshold: parseInteger(setting("multipartThreshold", "UPLOAD_MULTIPART_THRESHOLD"), DEFAULT_MULTIPART_THRESHOLD, 1024 * 1024, 5 * 1024 ** 3),
+    multipartMaxBytes: parseInteger(setting("multipartMaxBytes", "UPLOAD_MULTIPART_MAX_BYTES"), maxBytes, 1, MAX_MULTIPART_BYTES),
   };
 }
 

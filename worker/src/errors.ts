@@ -14,6 +14,9 @@ export type InvalidRequestCode =
   | "unknown_profile"
   | "size_invalid"
   | "size_required"
+  | "multipart_required"
+  | "multipart_off"
+  | "part_numbers_invalid"
   | "file_too_large"
   | "method_invalid"
   | "body_invalid"
@@ -33,6 +36,15 @@ export type ErrorCode =
   | "rate_limited"
   | "not_found"
   | "seed_routes_off"
+  | "upload_token_invalid"
+  | "upload_token_expired"
+  | "upload_token_foreign"
+  | "upload_not_found"
+  | "object_not_found"
+  | "parts_incomplete"
+  | "upload_exists"
+  | "cos_refused"
+  | "cos_unavailable"
   | "method_not_allowed"
   | "config_invalid"
   | "internal_error";
@@ -41,7 +53,7 @@ export class SignerError extends Error {
   override readonly name: string = "SignerError";
 
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500 | 502,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 502 | 504,
     readonly code: ErrorCode,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},

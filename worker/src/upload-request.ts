@@ -33,20 +33,31 @@ export function checkMethod(profile: UploadProfile, method: UploadMethod): void 
   }
 }
 
-export function parseUploadRequest(body: unknown, config: SignerConfig): UploadRequest {
+/** The body as an object of known fields, or 400 body_invalid (a client-chosen `key` among the unknown ones). */
+export function objectBody(body: unknown, fields: ReadonlySet<string>, example: string): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new InvalidRequestError("body_invalid", 'the body must be a JSON object such as {"ext":"jpg","method":"put"}');
+    throw new InvalidRequestError("body_invalid", `the body must be a JSON object such as ${example}`);
   }
-  const fields = body as Record<string, unknown>;
-  const unknown = Object.keys(fields).find((name) => !FIELDS.has(name));
+  const unknown = Object.keys(body).find((name) => !fields.has(name));
   if (unknown !== undefined) {
-    throw new InvalidRequestError("body_invalid", `unknown field "${unknown.slice(0, 40)}"; expected profile, ext, method, size, contentType`);
+    throw new InvalidRequestError("body_invalid", `unknown field "${unknown.slice(0, 40)}"; expected ${[...fields].join(", ")}`);
   }
+  return body as Record<string, unknown>;
+}
+
+export function parseUploadRequest(body: unknown, config: SignerConfig): UploadRequest {
+  const fields = objectBody(body, FIELDS, '{"ext":"jpg","method":"put","size":1234}');
   const profile = resolveProfile(config, fields.profile);
   const ext = normalizeExtension(fields.ext, profile.allowedExtensions);
   const method = parseMethod(fields.method);
   checkMethod(profile, method);
-  const size = parseSize(fields.size, profile.maxBytes);
+  const size = parseSize(fields.size, profile.multipart ? Math.max(profile.maxBytes, profile.multipartMaxBytes) : profile.maxBytes);
+  if (size !== undefined && profile.multipart && (size > profile.multipartThreshold || size > profile.maxBytes)) {
+    throw new InvalidRequestError(
+      "multipart_required",
+      `a file of ${size} bytes goes multipart in profile "${profile.name}" (above ${Math.min(profile.multipartThreshold, profile.maxBytes)} bytes): use POST /v1/multipart`,
+    );
+  }
   // Without content-length in the signature a PUT could send up to COS's 5 GB whatever the profile's limit.
   if (size === undefined && method === "put") {
     throw new InvalidRequestError("size_required", "a PUT signs the file's exact size: send size (bytes), or use method post");
@@ -60,7 +71,7 @@ function parseMethod(value: unknown): UploadMethod {
   throw new InvalidRequestError("method_invalid", 'method must be "put" (wx.request) or "post" (wx.uploadFile)');
 }
 
-function parseSize(value: unknown, maxBytes: number): number | undefined {
+export function parseSize(value: unknown, maxBytes: number): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw new InvalidRequestError("size_invalid", "size must be the file's size in bytes: a whole number, 0 or more");
@@ -76,7 +87,7 @@ function parseSize(value: unknown, maxBytes: number): number | undefined {
  * declare a family (`image/*`) and gets the suffix's usual type in it. Undeclared: the suffix's usual type, else
  * application/octet-stream. The profile's rules then apply to the result.
  */
-function parseContentType(value: unknown, ext: string, profile: UploadProfile, method: UploadMethod): string {
+export function parseContentType(value: unknown, ext: string, profile: UploadProfile, method: UploadMethod): string {
   const declared = typeof value === "string" ? value.toLowerCase() : value;
   if (declared !== undefined && (typeof declared !== "string" || !(MEDIA_TYPE.test(declared) || MEDIA_FAMILY.test(declared)))) {
     throw new InvalidRequestError("content_type_invalid", "contentType must be a media type such as image/jpeg (or image/* for a POST), without parameters");
@@ -114,4 +125,25 @@ function parseContentType(value: unknown, ext: string, profile: UploadProfile, m
     );
   }
   return type;
+}
+
+export interface MultipartRequest {
+  readonly profile: UploadProfile;
+  readonly ext: string;
+  readonly size: number;
+  readonly contentType: string;
+}
+
+const MULTIPART_FIELDS = new Set(["profile", "ext", "size", "contentType"]);
+
+/** `POST /v1/multipart`: the same suffix and type rules as a PUT, a size of 1 byte up to the profile's multipart limit. */
+export function parseMultipartRequest(body: unknown, config: SignerConfig): MultipartRequest {
+  const fields = objectBody(body, MULTIPART_FIELDS, '{"ext":"mp4","size":104857600}');
+  const profile = resolveProfile(config, fields.profile);
+  if (!profile.multipart) throw new InvalidRequestError("multipart_off", `profile "${profile.name}" takes no multipart uploads: use POST /v1/uploads`);
+  const ext = normalizeExtension(fields.ext, profile.allowedExtensions);
+  const size = parseSize(fields.size, profile.multipartMaxBytes);
+  if (size === undefined) throw new InvalidRequestError("size_required", "a multipart upload is planned from the file's size: send size (bytes)");
+  if (size === 0) throw new InvalidRequestError("size_invalid", "an empty file has no parts: upload it with POST /v1/uploads");
+  return { profile, ext, size, contentType: parseContentType(fields.contentType, ext, profile, "put") };
 }

@@ -1,0 +1,112 @@
+/**
+ * The Worker's own requests to COS (multipart: initiate, list, complete, abort; HEAD), signed with the same core as
+ * every upload, with a timeout, retries of network errors and 5xx, and COS's errors mapped to the signer's codes —
+ * never echoing COS's body, which can name keys and buckets.
+ */
+import type { UploadProfile } from "./config.js";
+import { cosUrlEncode, keyTimeAt, securityTokenHeaders, signRequest } from "./cos/index.js";
+import { objectLocation } from "./cos-target.js";
+import { SignerError } from "./errors.js";
+
+export interface CosCall {
+  readonly method: "GET" | "HEAD" | "POST" | "PUT" | "DELETE";
+  readonly key: string;
+  /** Query parameters, all signed ("Request Signature" step 3): an unsigned one could turn the call into another. */
+  readonly query?: Readonly<Record<string, string>>;
+  /** Headers to send and sign (Host is added). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Per attempt. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+const ATTEMPTS = 3;
+const BACKOFF_MS = 200;
+
+/** `?a=1&b` in COS's encoding: a parameter with an empty value is written bare (`?uploads`). */
+export function queryString(query: Readonly<Record<string, string>> = {}): string {
+  const pairs = Object.entries(query).map(([name, value]) => (value === "" ? cosUrlEncode(name) : `${cosUrlEncode(name)}=${cosUrlEncode(value)}`));
+  return pairs.length > 0 ? `?${pairs.join("&")}` : "";
+}
+
+/** One tag's text in a COS XML answer (its documents are flat enough for this), entities decoded. */
+export function xmlText(xml: string, tag: string): string | undefined {
+  const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  return match ? decodeEntities(match[1]!) : undefined;
+}
+
+/** Every `<tag>…</tag>` block's inner XML. */
+export function xmlBlocks(xml: string, tag: string): string[] {
+  return [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((match) => match[1]!);
+}
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, name: string) => ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" })[name]!);
+}
+
+/** COS's error code → the signer's error. */
+export function cosError(code: string | undefined, status: number): SignerError {
+  switch (code) {
+    case "NoSuchUpload":
+      return new SignerError(404, "upload_not_found", "COS no longer has this upload (completed, aborted or expired): start it again");
+    case "FileAlreadyExists":
+    case "ObjectAlreadyExists":
+      return new SignerError(409, "upload_exists", "an object with this key already exists and the profile forbids overwriting it");
+    case "EntityTooSmall":
+    case "InvalidPart":
+    case "InvalidPartOrder":
+      return new SignerError(409, "parts_incomplete", `COS refused the parts (${code}): upload the missing parts again, then complete`);
+    case "NoSuchKey":
+      return new SignerError(404, "object_not_found", "COS has no object with this key");
+    case "AccessDenied":
+    case "SignatureDoesNotMatch":
+    case "InvalidAccessKeyId":
+    case "RequestTimeTooSkewed":
+      return new SignerError(502, "cos_refused", `COS refused the signer's own request (${code}): check the key pair's permissions and the bucket`);
+    default:
+      // A HEAD answers without a body: its 404 is the object's absence.
+      if (code === undefined && status === 404) return cosError("NoSuchKey", status);
+      return new SignerError(502, "cos_unavailable", `COS answered ${code ?? `HTTP ${status}`}; retry shortly`);
+  }
+}
+
+/** Sends one signed request to the profile's COS; a 2xx answer, or the mapped error after the retries. */
+export async function callCos(profile: UploadProfile, call: CosCall): Promise<Response> {
+  const location = objectLocation(profile, call.key);
+  const url = `${location.url}${queryString(call.query)}`;
+  let failure: SignerError = cosError(undefined, 0);
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    // Signed afresh per attempt: a retry after a slow failure must not carry an old signature.
+    const { authorization } = await signRequest(
+      profile.credentials,
+      { method: call.method, pathname: location.signedPath, query: call.query ?? {}, headers: { host: location.host, ...call.headers } },
+      keyTimeAt(new Date(), 600),
+    );
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: call.method,
+        headers: { Authorization: authorization, ...call.headers, ...securityTokenHeaders(profile.credentials) },
+        ...(call.body === undefined ? {} : { body: call.body }),
+        signal: AbortSignal.timeout(call.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      failure =
+        error instanceof Error && error.name === "TimeoutError"
+          ? new SignerError(504, "cos_unavailable", "COS did not answer in time; retry shortly")
+          : new SignerError(502, "cos_unavailable", "COS could not be reached; retry shortly");
+      await backoff(attempt);
+      continue;
+    }
+    if (response.ok) return response;
+    const text = call.method === "HEAD" ? "" : await response.text();
+    failure = cosError(xmlText(text, "Code"), response.status);
+    if (response.status < 500) throw failure;
+    await backoff(attempt);
+  }
+  throw failure;
+}
+
+function backoff(attempt: number): Promise<void> {
+  return attempt < ATTEMPTS ? new Promise((done) => setTimeout(done, BACKOFF_MS * 2 ** (attempt - 1))) : Promise.resolve();
+}

@@ -1,0 +1,76 @@
+/**
+ * Upload tokens: everything a multipart upload is allowed to be, signed by the Worker so that no state need be kept.
+ * An HS256 JWT (hono/jwt) whose key is derived from the profile's COS SecretKey — the one secret every profile has in
+ * every AUTH_MODE, and whose rotation ends every upload it signed anyway. Claims pin the profile, key, uploadId, size,
+ * part plan, content type and caller (`sub`: the session's user segment, or "" with AUTH_MODE=none).
+ */
+import { decode, sign, verify } from "hono/jwt";
+import type { UploadProfile } from "../config.js";
+import { SignerError } from "../errors.js";
+import type { PartPlan } from "./parts.js";
+
+/** How long an upload may take, interruptions and app restarts included. */
+export const UPLOAD_TOKEN_TTL_SECONDS = 24 * 3600;
+const AUDIENCE = "cos-edge-signer/multipart";
+const KEY_LABEL = "cos-edge-signer/upload-token/v1";
+const UTF8 = new TextEncoder();
+
+export interface UploadClaims extends PartPlan {
+  readonly sub: string;
+  readonly profile: string;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly contentType: string;
+  /** Unix seconds. */
+  readonly exp: number;
+}
+
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/** HMAC-SHA256(SecretKey, label), kept per SecretKey: the token never sees the SecretKey itself. */
+function tokenKey(profile: UploadProfile): Promise<CryptoKey> {
+  const secret = profile.credentials.secretKey;
+  let key = keys.get(secret);
+  if (!key) {
+    const hmac = (raw: BufferSource) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    key = hmac(UTF8.encode(secret)).then((k) => crypto.subtle.sign("HMAC", k, UTF8.encode(KEY_LABEL))).then(hmac);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+export async function issueUploadToken(profile: UploadProfile, claims: Omit<UploadClaims, "exp">, now: Date): Promise<{ token: string; exp: number }> {
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = iat + UPLOAD_TOKEN_TTL_SECONDS;
+  return { token: await sign({ ...claims, aud: AUDIENCE, iat, exp }, await tokenKey(profile), "HS256"), exp };
+}
+
+const invalid = () => new SignerError(401, "upload_token_invalid", "the upload token is not one this signer issued: start the upload again");
+
+/**
+ * The claims of a token this signer issued for a profile it still has, presented by the user it was issued to;
+ * 401 otherwise (403 for another user's token).
+ */
+export async function verifyUploadToken(token: unknown, profiles: ReadonlyMap<string, UploadProfile>, user: string): Promise<{ claims: UploadClaims; profile: UploadProfile }> {
+  if (typeof token !== "string" || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token) || token.length > 4096) throw invalid();
+  let named: unknown;
+  try {
+    named = decode(token).payload.profile;
+  } catch {
+    throw invalid();
+  }
+  const profile = typeof named === "string" ? profiles.get(named) : undefined;
+  if (!profile) throw invalid();
+  let payload: Record<string, unknown>;
+  try {
+    payload = await verify(token, await tokenKey(profile), { alg: "HS256", aud: AUDIENCE });
+  } catch (error) {
+    if (error instanceof Error && error.name === "JwtTokenExpired") {
+      throw new SignerError(401, "upload_token_expired", "the upload expired (24 h): start it again");
+    }
+    throw invalid();
+  }
+  const claims = payload as unknown as UploadClaims;
+  if (claims.sub !== user) throw new SignerError(403, "upload_token_foreign", "this upload belongs to another user");
+  return { claims, profile };
+}
