@@ -65,8 +65,8 @@ async function sign(upload: Started, partNumbers: number[]): Promise<SignedPart[
 
 const slice = (file: Buffer, upload: Started, n: number) => file.subarray((n - 1) * upload.partSize, Math.min(n * upload.partSize, file.length));
 
-function putPart(part: SignedPart, bytes: Uint8Array): Promise<Response> {
-  return fetch(part.url, { method: "PUT", headers: part.headers, body: bytes });
+function putPart(part: SignedPart, bytes: Buffer): Promise<Response> {
+  return fetch(part.url, { method: "PUT", headers: part.headers, body: new Uint8Array(bytes) });
 }
 
 /** Uploads every part, `inFlight` at a time, then completes. */
