@@ -5,6 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { adviceFor } from "../miniprogram/cos-upload/advice";
 import { createUploader, UploadError, type UploadProgress } from "../miniprogram/cos-upload/index";
 import { wxNode } from "../wx-node/index";
 
@@ -60,7 +61,7 @@ try {
   if (showProgress) process.stderr.write("\n");
   if (!(error instanceof UploadError)) throw error;
   const status = error.status === undefined ? "" : ` (HTTP ${error.status})`;
-  const advice = error.advice === error.message ? "" : `\n  ${error.advice}`;
+  const advice = adviceFor(error) === error.message ? "" : `\n  ${adviceFor(error)}`;
   const hint = error.code === "network_error" && error.source === "network" ? `\n  Is the signer running at ${signerUrl}? Start it with: npm run dev` : "";
   fail(`upload failed: ${error.code}${status} from ${error.source}: ${error.message}${advice}${hint}`, 1);
 }

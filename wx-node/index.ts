@@ -6,11 +6,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { createReadStream, readFileSync, writeFileSync } from "node:fs";
+import { open, readFile, stat } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { basename } from "node:path";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import type { WxLike, WxProgress, WxRequestOptions, WxUploadFileOptions } from "../miniprogram/cos-upload/wx-like";
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -151,10 +152,27 @@ function uploadFile(options: WxUploadFileOptions) {
   };
 }
 
+/** The whole file, or `length` bytes from `position` (WeChat's byte-range read). */
+async function readBytes(filePath: string, position?: number, length?: number): Promise<Uint8Array> {
+  if (position === undefined && length === undefined) return readFile(filePath);
+  const file = await open(filePath, "r");
+  try {
+    const size = (await file.stat()).size;
+    const start = position ?? 0;
+    const count = length ?? size - start;
+    if (start < 0 || count < 0 || start + count > size) throw new Error(`the range ${start}+${count} is outside the file (${size} bytes)`);
+    const bytes = new Uint8Array(count);
+    const { bytesRead } = await file.read(bytes, 0, count, start);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
 function getFileSystemManager() {
   return {
-    readFile(options: { filePath: string; success(result: { data: ArrayBuffer }): void; fail(error: { errMsg: string }): void }) {
-      readFile(options.filePath).then(
+    readFile(options: { filePath: string; position?: number; length?: number; success(result: { data: ArrayBuffer }): void; fail(error: { errMsg: string }): void }) {
+      readBytes(options.filePath, options.position, options.length).then(
         (data) => options.success({ data: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer }),
         (error: Error) => options.fail({ errMsg: `readFile:fail ${error.message}` }),
       );
@@ -162,10 +180,40 @@ function getFileSystemManager() {
   };
 }
 
+/**
+ * wx's storage, kept in one JSON file so that an upload interrupted by Ctrl-C goes on when the same command runs
+ * again: $COS_UPLOAD_STATE, else cos-edge-signer-uploads.json in the system's temp folder.
+ */
+function storagePath(): string {
+  return process.env.COS_UPLOAD_STATE ?? join(tmpdir(), "cos-edge-signer-uploads.json");
+}
+
+function storage(): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(storagePath(), "utf8")) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+function saveStorage(values: Record<string, unknown>): void {
+  writeFileSync(storagePath(), JSON.stringify(values));
+}
+
+const storageApi = {
+  getStorageSync: (key: string) => storage()[key] ?? "",
+  setStorageSync: (key: string, value: unknown) => saveStorage({ ...storage(), [key]: value }),
+  removeStorageSync: (key: string) => {
+    const { [key]: _removed, ...rest } = storage();
+    saveStorage(rest);
+  },
+  getStorageInfoSync: () => ({ keys: Object.keys(storage()) }),
+};
+
 /** Outside WeChat there is no WeChat user to log in: signers with AUTH_MODE=wechat need the real Mini Program. */
 function login(options: { fail(error: { errMsg: string }): void }) {
   setTimeout(() => options.fail({ errMsg: "login:fail wx.login exists only inside WeChat; run the signer with AUTH_MODE=none for the CLI" }), 0);
 }
 
 /** The adapter: pass it as `createUploader({ wx: wxNode, … })`. */
-export const wxNode: WxLike = { request, uploadFile, getFileSystemManager, login };
+export const wxNode: WxLike = { request, uploadFile, getFileSystemManager, login, ...storageApi };

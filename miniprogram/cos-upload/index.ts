@@ -25,6 +25,8 @@ export interface UploaderOptions {
   maxAttempts?: number;
   /** Per request. Default 60 000 ms. */
   timeoutMs?: number;
+  /** Parts of a multipart upload in flight at once (WeChat allows 10 requests). Default 3. */
+  concurrency?: number;
   /** First retry delay, doubled each time. Default 500 ms. */
   backoffMs?: number;
 }
@@ -42,7 +44,10 @@ export interface UploadOptions {
   profile?: string;
   /** File suffix; default: taken from filePath. */
   ext?: string;
-  /** Byte size; binds the signature to it (chooseMedia gives it). */
+  /**
+   * Byte size; binds the signature to it (chooseMedia gives it). Needed for multipart: above the profile's threshold
+   * the upload goes part by part, resumable by `resume()` even after the app was killed.
+   */
   size?: number;
   contentType?: string;
   /** "post" (wx.uploadFile: streams from disk, reports progress; default) or "put" (wx.request with the bytes). */
@@ -55,9 +60,25 @@ export interface UploadResult {
   /** The object's URL. */
   url: string;
   method: "PUT" | "POST";
+  /** After a multipart upload: the object's size, ETag and CRC-64 (x-cos-hash-crc64ecma) as COS reports them. */
+  size?: number;
+  etag?: string;
+  crc64?: string | null;
 }
 
-/** A promise of the result that can also be aborted (it then rejects with code "aborted"). */
+/** A multipart upload that did not finish, kept in wx storage: `resume()` it, or `cancel()` it. */
+export interface PendingUpload {
+  filePath: string;
+  size: number;
+  key: string;
+  objectUrl: string;
+  token: string;
+  partSize: number;
+  partCount: number;
+  profile?: string;
+}
+
+/** A promise of the result that can also be aborted (it then rejects with code "aborted"; a multipart upload is aborted on COS too). */
 export type UploadTask = Promise<UploadResult> & { abort(): void };
 
 interface Descriptor {
@@ -70,6 +91,11 @@ interface Descriptor {
   fileField?: string;
 }
 
+const readFailed = (message: string) => new UploadError("read_failed", message, "client");
+
+/** Storage keys of pending multipart uploads: this prefix and the file path. */
+const STORE = "cos-upload:";
+
 export function extensionOf(filePath: string): string {
   const match = /\.([A-Za-z0-9]+)$/.exec(filePath);
   return match ? match[1]!.toLowerCase() : "";
@@ -80,75 +106,58 @@ export function createUploader(options: UploaderOptions) {
   const timeout = options.timeoutMs ?? 60000;
   const backoff = options.backoffMs ?? 500;
   const signer = options.signerUrl.replace(/\/+$/, "");
+  const wx = () => options.wx ?? (globalThis as unknown as { wx: WxLike }).wx;
   // The session token, shared by every upload of this uploader (one login for all of them).
   let token: Promise<string> | undefined;
 
-  function upload(request: UploadOptions): UploadTask {
-    const wx = options.wx ?? (globalThis as unknown as { wx: WxLike }).wx;
-    const method = request.method ?? "post";
-    let cancel: (() => void) | undefined;
+  /** The calls of one upload (or cancel): each wx call is tracked, so `stop()` cancels every one in flight. */
+  function operation() {
+    const cancels = new Set<() => void>();
     let aborted = false;
 
-    // Runs one wx call; `abort()` cancels it.
+    // Runs one wx call; `abort()` cancels every call in flight.
     const call = <T>(start: (done: (value: T) => void, fail: (error: UploadError) => void) => { abort(): void } | void) =>
       new Promise<T>((resolve, reject) => {
         if (aborted) return reject(networkError("aborted"));
-        const task = start(resolve, reject);
-        cancel = () => {
+        const cancel = () => {
           task?.abort();
           reject(networkError("aborted"));
         };
+        const task = start(
+          (value) => (cancels.delete(cancel), resolve(value)),
+          (error) => (cancels.delete(cancel), reject(error)),
+        );
+        cancels.add(cancel);
       });
 
-    const readFile = () =>
-      call<ArrayBuffer>((done, fail) => {
-        wx.getFileSystemManager().readFile({
-          filePath: request.filePath,
-          success: (result) => (typeof result.data === "string" ? fail(new UploadError("read_failed", "readFile returned text", "client")) : done(result.data)),
-          fail: (error) => fail(new UploadError("read_failed", error.errMsg, "client")),
-        });
-      });
+    // One wx.request (an answer that is not JSON, such as COS's XML, arrives as text).
+    const send = (url: string, method: "POST" | "PUT", header: Record<string, string> | undefined, data: ArrayBuffer | Record<string, unknown>) =>
+      call<{ statusCode: number; data: unknown; header?: Record<string, string> }>((done, fail) =>
+        wx().request({ url, method, header, data, timeout, success: done, fail: (error) => fail(networkError(error.errMsg)) }),
+      );
 
     // POSTs JSON to the signer; anything but 200 becomes the signer's coded error.
-    const askSigner = <T>(path: string, data: Record<string, unknown>, header: Record<string, string>) =>
-      call<T>((done, fail) =>
-        wx.request({
-          url: `${signer}${path}`,
-          method: "POST",
-          header: { "Content-Type": "application/json", ...header },
-          data,
-          timeout,
-          success: ({ statusCode, data: body, header }) => {
-            if (statusCode === 200) return done(body as T);
-            const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
-            const retryAfter = Number(Object.entries(header ?? {}).find(([name]) => name.toLowerCase() === "retry-after")?.[1]);
-            fail(
-              new UploadError(
-                error?.code ?? `http_${statusCode}`,
-                error?.message ?? `the signer answered HTTP ${statusCode}`,
-                "signer",
-                statusCode,
-                retryAfter >= 0 ? retryAfter : undefined,
-              ),
-            );
-          },
-          fail: (error) => fail(networkError(error.errMsg)),
-        }),
-      );
+    const askSigner = async <T>(path: string, data: Record<string, unknown>, header: Record<string, string>): Promise<T> => {
+      const { statusCode, data: body, header: headers = {} } = await send(`${signer}${path}`, "POST", { "Content-Type": "application/json", ...header }, data);
+      if (statusCode === 200) return body as T;
+      const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+      const retryAfter = Number(headers["Retry-After"] ?? headers["retry-after"]);
+      throw new UploadError(error?.code ?? `http_${statusCode}`, error?.message ?? `HTTP ${statusCode}`, "signer", statusCode, retryAfter >= 0 ? retryAfter : undefined);
+    };
 
     const logIn = async () => {
       const code = await call<string>((done, fail) =>
-        wx.login({ success: (result) => done(result.code), fail: (error) => fail(new UploadError("login_failed", error.errMsg, "client")) }),
+        wx().login({ success: (result) => done(result.code), fail: (error) => fail(new UploadError("login_failed", error.errMsg, "client")) }),
       );
       return (await askSigner<{ token: string }>("/v1/session", { code }, {})).token;
     };
 
-    const describe = async (size: number | undefined): Promise<Descriptor> => {
-      const body = { profile: request.profile, ext: request.ext ?? extensionOf(request.filePath), method, size, contentType: request.contentType };
+    // Asks the signer with the session (when there is one); on a 401, logs in once and asks again.
+    const ask = async <T>(path: string, data: Record<string, unknown>): Promise<T> => {
       const headers = async () => ({ ...options.signerHeaders?.(), ...(token ? { Authorization: `Bearer ${await token}` } : {}) });
       const used = token;
       try {
-        return await askSigner<Descriptor>("/v1/uploads", body, await headers());
+        return await askSigner<T>(path, data, await headers());
       } catch (error) {
         if (!(error instanceof UploadError && error.status === 401 && options.login !== false)) throw error;
         // No session yet, or it expired: log in once (unless another upload already did), then ask again.
@@ -156,62 +165,73 @@ export function createUploader(options: UploaderOptions) {
           token = logIn();
           token.catch(() => (token = undefined));
         }
-        return askSigner<Descriptor>("/v1/uploads", body, await headers());
+        return askSigner<T>(path, data, await headers());
       }
     };
 
-    const finish = (descriptor: Descriptor, statusCode: number, data: unknown, done: (result: UploadResult) => void, fail: (error: UploadError) => void) =>
-      statusCode >= 200 && statusCode < 300 ? done({ key: descriptor.key, url: descriptor.objectUrl, method: descriptor.method }) : fail(cosError(statusCode, data));
+    return {
+      call,
+      send,
+      ask,
+      stopped: () => aborted,
+      stop() {
+        aborted = true;
+        for (const cancel of cancels) cancel();
+      },
+    };
+  }
 
-    const put = (descriptor: Descriptor, data: ArrayBuffer) =>
-      call<UploadResult>((done, fail) =>
-        wx.request({
-          url: descriptor.url,
-          method: "PUT",
-          header: descriptor.headers,
-          data,
-          timeout,
-          dataType: "text",
-          responseType: "text",
-          success: ({ statusCode, data: body }) => finish(descriptor, statusCode, body, done, fail),
-          fail: (error) => fail(networkError(error.errMsg)),
-        }),
-      );
+  function upload(request: UploadOptions): UploadTask {
+    const method = request.method ?? "post";
+    const { call, send, ask, stop, stopped } = operation();
+    let pending: PendingUpload | undefined;
+
+    // The whole file, or `length` bytes from `position` (never the whole of a big file).
+    const readFile = (position?: number, length?: number) =>
+      call<ArrayBuffer>((done, fail) => {
+        wx().getFileSystemManager().readFile({
+          filePath: request.filePath,
+          ...(length === undefined ? {} : { position, length }),
+          // Some base libraries pad a range read past the end: a short or long answer is a failure.
+          success: ({ data }) => (typeof data === "string" || (length !== undefined && data.byteLength !== length) ? fail(readFailed("bad read")) : done(data)),
+          fail: (error) => fail(readFailed(error.errMsg)),
+        });
+      });
+
+    const terms = (size: number | undefined) => ({ profile: request.profile, ext: request.ext ?? extensionOf(request.filePath), size, contentType: request.contentType });
+
+    const put = async (url: string, header: Record<string, string> | undefined, data: ArrayBuffer) => {
+      const { statusCode, data: body } = await send(url, "PUT", header, data);
+      if (statusCode > 299) throw cosError(statusCode, body);
+    };
 
     const post = (descriptor: Descriptor) =>
-      call<UploadResult>((done, fail) => {
-        const task = wx.uploadFile({
+      call<void>((done, fail) => {
+        const task = wx().uploadFile({
           url: descriptor.url,
           filePath: request.filePath,
           name: descriptor.fileField ?? "file",
           formData: descriptor.fields,
           timeout,
-          success: ({ statusCode, data }) => finish(descriptor, statusCode, data, done, fail),
+          success: ({ statusCode, data }) => (statusCode < 300 ? done() : fail(cosError(statusCode, data))),
           fail: (error) => fail(networkError(error.errMsg)),
         });
-        task.onProgressUpdate((p) => request.onProgress?.({ percent: p.progress, sentBytes: p.totalBytesSent, totalBytes: p.totalBytesExpectedToSend }));
+        task.onProgressUpdate((p) => progress(p.totalBytesSent, p.totalBytesExpectedToSend));
         return task;
       });
 
-    async function attempt(): Promise<UploadResult> {
-      if (method === "post") return post(await describe(request.size));
-      const data = await readFile();
-      const descriptor = await describe(data.byteLength);
-      request.onProgress?.({ percent: 0, sentBytes: 0, totalBytes: data.byteLength });
-      const result = await put(descriptor, data);
-      request.onProgress?.({ percent: 100, sentBytes: data.byteLength, totalBytes: data.byteLength });
-      return result;
-    }
+    const progress = (sentBytes: number, totalBytes: number) =>
+      request.onProgress?.({ percent: totalBytes ? Math.floor((sentBytes / totalBytes) * 100) : 100, sentBytes, totalBytes });
 
-    async function run(): Promise<UploadResult> {
+    // Retries `work` on network errors, 429 (after Retry-After, at most a minute) and 5xx — and on 403 for a part,
+    // whose signature may have expired — with backoff.
+    async function retrying<T>(work: (tries: number) => Promise<T>, retry403 = false): Promise<T> {
       for (let tries = 1; ; tries++) {
         try {
-          // Each try gets a fresh descriptor: a new key and a signature that has not expired.
-          return await attempt();
+          return await work(tries);
         } catch (error) {
-          if (!(error instanceof UploadError) || !error.retryable || tries >= maxAttempts || aborted) throw error;
-          // The signer's Retry-After when it sends one (a 429), else exponential backoff with jitter.
-          const wait = error.retryAfter !== undefined ? error.retryAfter * 1000 : backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2);
+          if (!(error instanceof UploadError) || !(error.retryable || (retry403 && error.status === 403)) || tries >= maxAttempts || stopped()) throw error;
+          const wait = (error.retryAfter ?? -1) >= 0 ? error.retryAfter! * 1000 : backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2);
           if (wait > 60000) throw error;
           await call<void>((done) => {
             const timer = setTimeout(done, wait);
@@ -221,13 +241,102 @@ export function createUploader(options: UploaderOptions) {
       }
     }
 
+    // One PUT or POST; the signer sends files above its threshold to multipart, before a PUT reads a byte of them.
+    async function single(): Promise<UploadResult> {
+      let data = method === "put" && request.size === undefined ? await readFile() : undefined;
+      const size = data?.byteLength ?? request.size;
+      const descriptor = await ask<Descriptor>("/v1/uploads", { ...terms(size), method });
+      if (method === "put") {
+        data ??= await readFile();
+        await put(descriptor.url, descriptor.headers, data);
+        progress(data.byteLength, data.byteLength);
+      } else {
+        await post(descriptor);
+      }
+      return { key: descriptor.key, url: descriptor.objectUrl, method: descriptor.method };
+    }
+
+    // Part by part: what is kept in storage lets `resume()` go on after the app was killed.
+    async function multipart(size: number): Promise<UploadResult> {
+      const storeKey = `${STORE}${request.filePath}`;
+      const stored = wx().getStorageSync(storeKey) as PendingUpload | "";
+      pending = stored && stored.size === size ? stored : { ...(await ask<PendingUpload>("/v1/multipart", terms(size))), filePath: request.filePath, profile: request.profile };
+      const { token: uploadToken, partSize, partCount } = pending;
+      wx().setStorageSync(storeKey, pending);
+      const length = (n: number) => Math.min(partSize, size - (n - 1) * partSize);
+      // COS's own list is the truth: a part counts as sent only when COS holds it whole.
+      const listed = await retrying(() => ask<{ parts: { partNumber: number; size: number }[] }>("/v1/multipart/list", { token: uploadToken }));
+      const held = new Set(listed.parts.filter((part) => part.size === length(part.partNumber)).map((part) => part.partNumber));
+      const queue = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !held.has(n));
+      let sent = size - queue.reduce((sum, n) => sum + length(n), 0);
+      progress(sent, size);
+      const signed = new Map<number, { url: string; headers: Record<string, string> }>();
+      // Signatures for the next 100 parts in one call.
+      const sign = async (first: number) => {
+        const partNumbers = [first, ...queue.filter((n) => !signed.has(n)).slice(0, 99)];
+        const { parts } = await ask<{ parts: { partNumber: number; url: string; headers: Record<string, string> }[] }>("/v1/multipart/parts", { token: uploadToken, partNumbers });
+        for (const part of parts) signed.set(part.partNumber, part);
+      };
+      const send = (n: number) =>
+        retrying(async (tries) => {
+          // A part refused once (an expired signature) is signed afresh.
+          if (tries > 1) signed.delete(n);
+          if (!signed.has(n)) await sign(n);
+          const part = signed.get(n)!;
+          await put(part.url, part.headers, await readFile((n - 1) * partSize, length(n)));
+          progress((sent += length(n)), size);
+        }, true);
+      await Promise.all(
+        Array.from({ length: options.concurrency ?? 3 }, async () => {
+          for (let n = queue.shift(); n !== undefined; n = queue.shift()) await send(n);
+        }),
+      );
+      const done = await retrying(() => ask<UploadResult>("/v1/multipart/complete", { token: uploadToken }));
+      wx().removeStorageSync(storeKey);
+      return { ...done, method: "PUT" };
+    }
+
+    async function run(): Promise<UploadResult> {
+      const { size } = request;
+      // A multipart upload of this file already under way goes on.
+      if (size && (wx().getStorageSync(`${STORE}${request.filePath}`) as Partial<PendingUpload>).size === size) return multipart(size);
+      // Each try of a single upload gets a fresh descriptor: a new key and a signature that has not expired.
+      try {
+        return await retrying(single);
+      } catch (error) {
+        if (!(error instanceof UploadError && error.code === "multipart_required" && size !== undefined)) throw error;
+        return multipart(size);
+      }
+    }
+
     return Object.assign(run(), {
       abort() {
-        aborted = true;
-        cancel?.();
+        stop();
+        if (pending) cancelPending(pending);
       },
     });
   }
 
-  return { upload };
+  /** Multipart uploads that did not finish (the app was killed, the network went away), from wx storage. */
+  function pendingUploads(): PendingUpload[] {
+    return wx()
+      .getStorageInfoSync()
+      .keys.filter((key) => key.startsWith(STORE))
+      .map((key) => wx().getStorageSync(key) as PendingUpload);
+  }
+
+  /** Goes on with a pending upload: only the parts COS does not hold yet are sent. */
+  function resume(pendingUpload: PendingUpload, onProgress?: UploadOptions["onProgress"]): UploadTask {
+    return upload({ ...pendingUpload, method: "put", onProgress });
+  }
+
+  /** Gives a pending upload up: forgotten here, aborted on COS (its parts deleted; best effort, not awaited). */
+  function cancelPending(pendingUpload: PendingUpload): void {
+    wx().removeStorageSync(`${STORE}${pendingUpload.filePath}`);
+    operation()
+      .ask("/v1/multipart/abort", { token: pendingUpload.token })
+      .catch(() => undefined);
+  }
+
+  return { upload, pendingUploads, resume, cancel: cancelPending };
 }

@@ -38,6 +38,12 @@ export interface WxLike {
   request(options: WxRequestOptions): { abort(): void };
   uploadFile(options: WxUploadFileOptions): { abort(): void; onProgressUpdate(listener: (progress: WxProgress) => void): void };
   getFileSystemManager(): {
-    readFile(options: { filePath: string; success(result: { data: string | ArrayBuffer }): void; fail(error: WxFail): void }): void;
+    /** `position` and `length` read a byte range (base library 2.10.0). */
+    readFile(options: { filePath: string; position?: number; length?: number; success(result: { data: string | ArrayBuffer }): void; fail(error: WxFail): void }): void;
   };
+  /** Where a multipart upload keeps what it needs to go on after the app is killed. */
+  getStorageSync(key: string): unknown;
+  setStorageSync(key: string, value: unknown): void;
+  removeStorageSync(key: string): void;
+  getStorageInfoSync(): { keys: string[] };
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adviceFor } from "../../miniprogram/cos-upload/advice";
 import { createUploader, UploadError, type UploadProgress } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
 import { fixtures, NEW_BUCKET, OLD_BUCKET, type RunningSigner, SECRET_KEY, startEmulator, startSigner, wxRequest } from "./harness";
@@ -111,7 +112,7 @@ describe("what the uploader reports", () => {
     const error = (await uploader.upload({ filePath: await fixture("new.jpg", randomBytes(10)), method: "put" }).catch((e: unknown) => e)) as UploadError;
     expect(error.code).toBe("PathStyleDomainForbidden");
     expect(error.status).toBe(403);
-    expect(error.advice).toContain("COS_PATH_STYLE=false");
+    expect(adviceFor(error)).toContain("COS_PATH_STYLE=false");
   });
 
   it("passes the signer's refusal through with its code", async () => {

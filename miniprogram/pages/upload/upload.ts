@@ -4,6 +4,7 @@
  * be), so tests can render it with miniprogram-simulate.
  */
 import { MAX_PARALLEL_UPLOADS, SIGNER_URL } from "../../config";
+import { adviceFor } from "../../cos-upload/advice";
 import { createUploader, UploadError, type UploadTask } from "../../cos-upload/index";
 
 type Status = "waiting" | "uploading" | "done" | "failed" | "rejected";
@@ -83,7 +84,7 @@ function update(page: PageView, id: string, patch: Partial<Item>): void {
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof UploadError) return error.advice === error.message ? error.message : `${error.message} — ${error.advice}`;
+  if (error instanceof UploadError) return adviceFor(error) === error.message ? error.message : `${error.message} — ${adviceFor(error)}`;
   return "Upload failed.";
 }
 
