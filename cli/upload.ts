@@ -1,16 +1,19 @@
 /**
- * `npm run upload -- <file> [--method put|post] [--profile NAME] [--signer URL]`: the first smoke test. It asks the running signer
- * for a descriptor and uploads the file with the same library the Mini Program uses (through the Node `wx` adapter),
- * then prints the object's URL. Exit 0 on success, 1 when COS or the signer refuses, 2 on a usage error.
+ * `npm run upload -- <file> [--method put|post] [--profile NAME] [--part-size MiB] [--signer URL]`: the first smoke
+ * test. It asks the running signer for a descriptor and uploads the file with the same library the Mini Program uses
+ * (through the Node `wx` adapter), then prints the object's URL. Files above the profile's threshold go multipart; one
+ * interrupted (Ctrl-C, a lost network) goes on where it stopped when the same command runs again. Exit 0 on success,
+ * 1 when COS or the signer refuses, 2 on a usage error.
  */
 import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { adviceFor } from "../miniprogram/cos-upload/advice";
 import { createUploader, UploadError, type UploadProgress } from "../miniprogram/cos-upload/index";
 import { wxNode } from "../wx-node/index";
 
 const USAGE =
-  "usage: npm run upload -- <file> [--method put|post] [--profile NAME] [--signer URL]   (signer default: $COS_SIGNER_URL or http://127.0.0.1:8787)";
+  "usage: npm run upload -- <file> [--method put|post] [--profile NAME] [--part-size MiB] [--signer URL]   (signer default: $COS_SIGNER_URL or http://127.0.0.1:8787)";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -26,7 +29,13 @@ function progressBar({ percent, sentBytes, totalBytes }: UploadProgress): string
   return `\r[${"#".repeat(filled)}${".".repeat(20 - filled)}] ${String(percent).padStart(3)}%  ${formatBytes(sentBytes)} / ${formatBytes(totalBytes)}`;
 }
 
-const OPTIONS = { method: { type: "string" }, profile: { type: "string" }, signer: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+const OPTIONS = {
+  method: { type: "string" },
+  profile: { type: "string" },
+  "part-size": { type: "string" },
+  signer: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 let args: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
 try {
   args = parseArgs({ options: OPTIONS, allowPositionals: true });
@@ -34,24 +43,32 @@ try {
   fail(`${(error as Error).message}\n${USAGE}`, 2);
 }
 if (args.values.help) fail(USAGE, 0);
-const [filePath, ...extra] = args.positionals;
-if (!filePath || extra.length > 0) fail(USAGE, 2);
+const [file, ...extra] = args.positionals;
+if (!file || extra.length > 0) fail(USAGE, 2);
+// Absolute, so that a rerun from another folder still finds the interrupted upload of this file.
+const filePath = resolve(file);
+const partSizeMiB = args.values["part-size"];
+if (partSizeMiB !== undefined && !/^[1-9]\d{0,3}$/.test(partSizeMiB)) fail(`--part-size must be a whole number of MiB from 1 to 5120\n${USAGE}`, 2);
 const method = args.values.method ?? "post";
 if (method !== "put" && method !== "post") fail(`--method must be put or post\n${USAGE}`, 2);
 const signerUrl = args.values.signer ?? process.env.COS_SIGNER_URL ?? "http://127.0.0.1:8787";
 
 const size = await stat(filePath).then(
-  (info) => (info.isFile() ? info.size : fail(`${filePath} is not a file`, 2)),
-  () => fail(`${filePath}: no such file`, 2),
+  (info) => (info.isFile() ? info.size : fail(`${file} is not a file`, 2)),
+  () => fail(`${file}: no such file`, 2),
 );
 
 // A bar on a terminal, for files large enough to take a moment.
 const showProgress = process.stderr.isTTY && size > 256 * 1024;
+const uploader = createUploader({ signerUrl, wx: wxNode });
+const interrupted = uploader.pendingUploads().find((pending) => pending.filePath === filePath && pending.size === size);
+if (interrupted) process.stderr.write(`going on with the interrupted upload of ${file} (${interrupted.partCount} parts)\n`);
 try {
-  const result = await createUploader({ signerUrl, wx: wxNode }).upload({
+  const result = await uploader.upload({
     filePath,
     method,
     size,
+    ...(partSizeMiB !== undefined && { partSize: Number(partSizeMiB) * 1024 * 1024 }),
     ...(args.values.profile !== undefined && { profile: args.values.profile }),
     ...(showProgress && { onProgress: (progress: UploadProgress) => process.stderr.write(progressBar(progress)) }),
   });

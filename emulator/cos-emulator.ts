@@ -54,6 +54,8 @@ export interface CosEmulator {
   setClock(now: () => Date): void;
   /** Make CompleteMultipartUpload take this long (whitespace streamed meanwhile). */
   setMergeDelay(ms: number): void;
+  /** Answer each UploadPart this much later: a slow network, so that an upload can be interrupted half way. */
+  setPartDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
   let now = options.now ?? (() => new Date());
   let faults: { status: number; count: number } | undefined;
   let mergeDelayMs = options.mergeDelayMs ?? 0;
+  let partDelayMs = 0;
   const multipart = new MultipartUploads();
   const maxObjectBytes = options.maxObjectBytes ?? 5 * 1024 ** 3;
   const secrets = (id: string) => (Object.hasOwn(options.credentials, id) ? options.credentials[id] : undefined);
@@ -204,6 +207,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
       case "PUT": {
         if (req.headers["content-length"] === undefined) throw new CosError(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
         const part = multipart.putPart(upload, query.get("partNumber"), await readBody(req, 5 * 1024 ** 3));
+        if (partDelayMs > 0) await new Promise((done) => setTimeout(done, partDelayMs));
         res.writeHead(200, { ETag: part.etag, "x-cos-hash-crc64ecma": part.crc64, "Content-Length": "0" }).end();
         return true;
       }
@@ -301,6 +305,9 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     },
     setMergeDelay(ms) {
       mergeDelayMs = ms;
+    },
+    setPartDelay(ms) {
+      partDelayMs = ms;
     },
     close: () =>
       new Promise<void>((resolveClose) => {

@@ -22,7 +22,7 @@ export class UploadError extends Error {
   /** Network failures, 429 and 5xx may pass on a later try; 4xx and a misconfigured signer will not. */
   get retryable(): boolean {
     if (this.source === "network") return this.code !== "aborted";
-    return this.status !== undefined && (this.status >= 500 || this.status === 429) && this.code !== "config_invalid";
+    return (this.status! >= 500 || this.status === 429) && this.code !== "config_invalid";
   }
 }
 

@@ -52,6 +52,8 @@ export interface UploadOptions {
   contentType?: string;
   /** "post" (wx.uploadFile: streams from disk, reports progress; default) or "put" (wx.request with the bytes). */
   method?: "put" | "post";
+  /** Bytes a part, when the upload goes multipart (at least 1 MiB; default: the signer's, 5 MiB). */
+  partSize?: number;
   onProgress?: (progress: UploadProgress) => void;
 }
 
@@ -75,7 +77,6 @@ export interface PendingUpload {
   token: string;
   partSize: number;
   partCount: number;
-  profile?: string;
 }
 
 /** A promise of the result that can also be aborted (it then rejects with code "aborted"; a multipart upload is aborted on COS too). */
@@ -118,12 +119,13 @@ export function createUploader(options: UploaderOptions) {
     // Runs one wx call; `abort()` cancels every call in flight.
     const call = <T>(start: (done: (value: T) => void, fail: (error: UploadError) => void) => { abort(): void } | void) =>
       new Promise<T>((resolve, reject) => {
-        if (aborted) return reject(networkError("aborted"));
+        let task: { abort(): void } | void;
         const cancel = () => {
           task?.abort();
           reject(networkError("aborted"));
         };
-        const task = start(
+        if (aborted) return cancel();
+        task = start(
           (value) => (cancels.delete(cancel), resolve(value)),
           (error) => (cancels.delete(cancel), reject(error)),
         );
@@ -231,7 +233,7 @@ export function createUploader(options: UploaderOptions) {
           return await work(tries);
         } catch (error) {
           if (!(error instanceof UploadError) || !(error.retryable || (retry403 && error.status === 403)) || tries >= maxAttempts || stopped()) throw error;
-          const wait = (error.retryAfter ?? -1) >= 0 ? error.retryAfter! * 1000 : backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2);
+          const wait = error.retryAfter! >= 0 ? error.retryAfter! * 1000 : backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2);
           if (wait > 60000) throw error;
           await call<void>((done) => {
             const timer = setTimeout(done, wait);
@@ -260,7 +262,7 @@ export function createUploader(options: UploaderOptions) {
     async function multipart(size: number): Promise<UploadResult> {
       const storeKey = `${STORE}${request.filePath}`;
       const stored = wx().getStorageSync(storeKey) as PendingUpload | "";
-      pending = stored && stored.size === size ? stored : { ...(await ask<PendingUpload>("/v1/multipart", terms(size))), filePath: request.filePath, profile: request.profile };
+      pending = stored && stored.size === size ? stored : { ...(await ask<PendingUpload>("/v1/multipart", { ...terms(size), partSize: request.partSize })), filePath: request.filePath };
       const { token: uploadToken, partSize, partCount } = pending;
       wx().setStorageSync(storeKey, pending);
       const length = (n: number) => Math.min(partSize, size - (n - 1) * partSize);
@@ -271,17 +273,24 @@ export function createUploader(options: UploaderOptions) {
       let sent = size - queue.reduce((sum, n) => sum + length(n), 0);
       progress(sent, size);
       const signed = new Map<number, { url: string; headers: Record<string, string> }>();
-      // Signatures for the next 100 parts in one call.
-      const sign = async (first: number) => {
-        const partNumbers = [first, ...queue.filter((n) => !signed.has(n)).slice(0, 99)];
-        const { parts } = await ask<{ parts: { partNumber: number; url: string; headers: Record<string, string> }[] }>("/v1/multipart/parts", { token: uploadToken, partNumbers });
-        for (const part of parts) signed.set(part.partNumber, part);
+      // Signatures for the next 100 parts in one call, shared by the parts in flight.
+      let signing: Promise<unknown> | undefined;
+      const sign = async (n: number) => {
+        while (!signed.has(n)) {
+          signing ??= ask<{ parts: { partNumber: number; url: string; headers: Record<string, string> }[] }>("/v1/multipart/parts", {
+            token: uploadToken,
+            partNumbers: [n, ...queue.filter((m) => !signed.has(m)).slice(0, 99)],
+          })
+            .then((batch) => batch.parts.map((part) => signed.set(part.partNumber, part)))
+            .finally(() => (signing = undefined));
+          await signing;
+        }
       };
       const send = (n: number) =>
         retrying(async (tries) => {
           // A part refused once (an expired signature) is signed afresh.
           if (tries > 1) signed.delete(n);
-          if (!signed.has(n)) await sign(n);
+          await sign(n);
           const part = signed.get(n)!;
           await put(part.url, part.headers, await readFile((n - 1) * partSize, length(n)));
           progress((sent += length(n)), size);

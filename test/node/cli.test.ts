@@ -1,4 +1,5 @@
 /** `npm run upload` as a user runs it: a child process against the Worker in workerd and the emulator. */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +12,13 @@ let files: Awaited<ReturnType<typeof fixtures>>;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  signer = await startSigner({ COS_BUCKET: OLD_BUCKET.name, COS_REGION: OLD_BUCKET.region, COS_ENDPOINT: emulator.url, UPLOAD_ALLOWED_EXTENSIONS: "md,bin" });
+  signer = await startSigner({
+    COS_BUCKET: OLD_BUCKET.name,
+    COS_REGION: OLD_BUCKET.region,
+    COS_ENDPOINT: emulator.url,
+    UPLOAD_ALLOWED_EXTENSIONS: "md,bin",
+    UPLOAD_MULTIPART_THRESHOLD: String(1024 * 1024),
+  });
   files = await fixtures("cli-files");
 }, 60_000);
 
@@ -21,8 +28,10 @@ afterAll(async () => {
   await files?.dispose();
 });
 
+const cliEnv = () => ({ COS_SIGNER_URL: signer.url, COS_UPLOAD_STATE: join(files.dir, "uploads.json") });
+
 function runCli(args: string[]) {
-  return runTool("cli/upload.ts", args, { env: { COS_SIGNER_URL: signer.url } });
+  return runTool("cli/upload.ts", args, { env: cliEnv() });
 }
 
 describe("npm run upload", () => {
@@ -68,9 +77,40 @@ describe("npm run upload", () => {
     expect(result.stderr).toContain("upload failed: unknown_profile (HTTP 400) from signer");
   }, 30_000);
 
+  it("a big file goes multipart with --part-size; after Ctrl-C the same command goes on where it stopped", async () => {
+    const bytes = randomBytes(24 * 1024 * 1024 + 99);
+    const file = await files.write("big.bin", bytes);
+    const parts = () => emulator.log.filter((entry) => entry.method === "PUT" && entry.url.includes("partNumber=") && entry.status === 200).length;
+    const before = parts();
+    emulator.setPartDelay(60);
+    try {
+      // Interrupted like a user would: Ctrl-C once a few parts are in.
+      const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "cli/upload.ts"), file, "--part-size", "1"], {
+        env: { ...process.env, ...cliEnv() },
+        stdio: "ignore",
+      });
+      await expect.poll(() => parts() - before, { timeout: 20_000, interval: 20 }).toBeGreaterThanOrEqual(4);
+      child.kill("SIGINT");
+      await new Promise((done) => child.once("close", done));
+      const sentFirst = parts() - before;
+      expect(sentFirst).toBeLessThan(25);
+    } finally {
+      emulator.setPartDelay(0);
+    }
+    const sentBeforeRerun = parts();
+    const result = await runCli([file, "--part-size", "1"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("going on with the interrupted upload");
+    const url = result.stdout.trim();
+    expect(Buffer.from(await (await fetch(url)).arrayBuffer()).equals(bytes)).toBe(true);
+    // 25 parts of 1 MiB in all: the rerun sent only those COS did not hold.
+    expect(parts() - sentBeforeRerun).toBe(25 - (sentBeforeRerun - before));
+  }, 60_000);
+
   it("exits 2 on usage errors", async () => {
     expect((await runCli([])).code).toBe(2);
     expect((await runCli([join(files.dir, "missing.bin")])).stderr).toContain("no such file");
     expect((await runCli([join(root, "README.md"), "--method", "patch"])).code).toBe(2);
+    expect((await runCli([join(root, "README.md"), "--part-size", "0"])).code).toBe(2);
   }, 30_000);
 });

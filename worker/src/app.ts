@@ -251,10 +251,10 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
   };
 
   app.post("/v1/multipart", smallBody, signer, async (c) => {
-    const { profile, ext, size, contentType } = parseMultipartRequest(await jsonBody(c), configOf(c));
+    const { profile, ext, size, contentType, partSize } = parseMultipartRequest(await jsonBody(c), configOf(c));
     const now = new Date();
     const key = newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now);
-    const plan = planParts(size);
+    const plan = planParts(size, partSize);
     const uploadId = await initiateUpload(profile, key, contentType);
     const { token, exp } = await issueUploadToken(profile, { sub: c.get("user") ?? "", profile: profile.name, key, uploadId, contentType, ...plan }, now);
     return respond(c, {

@@ -17,6 +17,7 @@ export type InvalidRequestCode =
   | "multipart_required"
   | "multipart_off"
   | "part_numbers_invalid"
+  | "part_size_invalid"
   | "file_too_large"
   | "method_invalid"
   | "body_invalid"

@@ -2,6 +2,7 @@
 import { DEFAULT_PROFILE, type SignerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError } from "./errors.js";
 import { ACTIVE_MEDIA_TYPE, DEFAULT_MEDIA_TYPE, MEDIA_FAMILY, MEDIA_TYPE, mediaTypesOf, ruleAllows } from "./media-types.js";
+import { MAX_PART_SIZE, MIN_PART_SIZE } from "./multipart/parts.js";
 import { normalizeExtension } from "./object-key.js";
 
 export interface UploadRequest {
@@ -132,9 +133,11 @@ export interface MultipartRequest {
   readonly ext: string;
   readonly size: number;
   readonly contentType: string;
+  /** Bytes a part the client asks for; the signer raises it where 10,000 parts would not hold the file. */
+  readonly partSize?: number;
 }
 
-const MULTIPART_FIELDS = new Set(["profile", "ext", "size", "contentType"]);
+const MULTIPART_FIELDS = new Set(["profile", "ext", "size", "contentType", "partSize"]);
 
 /** `POST /v1/multipart`: the same suffix and type rules as a PUT, a size of 1 byte up to the profile's multipart limit. */
 export function parseMultipartRequest(body: unknown, config: SignerConfig): MultipartRequest {
@@ -145,5 +148,9 @@ export function parseMultipartRequest(body: unknown, config: SignerConfig): Mult
   const size = parseSize(fields.size, profile.multipartMaxBytes);
   if (size === undefined) throw new InvalidRequestError("size_required", "a multipart upload is planned from the file's size: send size (bytes)");
   if (size === 0) throw new InvalidRequestError("size_invalid", "an empty file has no parts: upload it with POST /v1/uploads");
-  return { profile, ext, size, contentType: parseContentType(fields.contentType, ext, profile, "put") };
+  const partSize = fields.partSize;
+  if (partSize !== undefined && (typeof partSize !== "number" || !Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)) {
+    throw new InvalidRequestError("part_size_invalid", `partSize must be a whole number of bytes from ${MIN_PART_SIZE} (1 MiB, COS's smallest part) to ${MAX_PART_SIZE} (5 GiB)`);
+  }
+  return { profile, ext, size, contentType: parseContentType(fields.contentType, ext, profile, "put"), ...(partSize === undefined ? {} : { partSize }) };
 }

@@ -11,7 +11,7 @@ import { InvalidRequestError, SignerError } from "../errors.js";
 import { type PartPlan, partLength } from "./parts.js";
 import type { UploadClaims } from "./token.js";
 
-export { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, partLength, type PartPlan, planParts } from "./parts.js";
+export { DEFAULT_PART_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, partLength, type PartPlan, planParts } from "./parts.js";
 export { issueUploadToken, type UploadClaims, UPLOAD_TOKEN_TTL_SECONDS, verifyUploadToken } from "./token.js";
 
 /** Parts signed per request at most. */

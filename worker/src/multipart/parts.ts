@@ -12,9 +12,11 @@ export interface PartPlan {
   readonly partCount: number;
 }
 
-/** 5 MiB parts, raised to whole MiB until 10,000 parts hold the file. */
-export function planParts(size: number): PartPlan {
-  const partSize = Math.max(DEFAULT_PART_SIZE, Math.ceil(size / MAX_PARTS / MIN_PART_SIZE) * MIN_PART_SIZE);
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+
+/** `requested` (default 5 MiB) bytes a part, raised to whole MiB until 10,000 parts hold the file. */
+export function planParts(size: number, requested = DEFAULT_PART_SIZE): PartPlan {
+  const partSize = Math.max(requested, Math.ceil(size / MAX_PARTS / MIN_PART_SIZE) * MIN_PART_SIZE);
   return { size, partSize, partCount: Math.max(1, Math.ceil(size / partSize)) };
 }
 
