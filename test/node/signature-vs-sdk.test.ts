@@ -80,7 +80,8 @@ describe("request signature = cos-nodejs-sdk-v5 COS.getAuthorization", () => {
 
   it("presigned URLs carry the SDK's Authorization for the URL's decoded path, query and host", async () => {
     await fc.assert(
-      fc.asyncProperty(credentials, objectKey, fc.array(fc.tuple(paramName, value), { maxLength: 4 }).map(uniqueByLowercase), keyTime, async (creds, key, query, time) => {
+      // A URL's "." and ".." path segments are resolved away by the URL parser, so a key with one has no URL of its own.
+      fc.asyncProperty(credentials, objectKey.filter((key) => !key.split("/").some((segment) => segment === "." || segment === "..")), fc.array(fc.tuple(paramName, value), { maxLength: 4 }).map(uniqueByLowercase), keyTime, async (creds, key, query, time) => {
         const url = new URL(`https://examplebucket-1250000000.cos.ap-beijing.myqcloud.com/${key.split("/").map(encodeURIComponent).join("/")}`);
         for (const [name, v] of Object.entries(query)) url.searchParams.set(name, v);
         const signed = await presignUrl(creds, { method: "GET", url, keyTime: time });
