@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import simulate from "miniprogram-simulate";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { WxProgress, WxRequestOptions, WxUploadFileOptions } from "../../miniprogram/cos-upload/wx-like";
+import { createUploader } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
 
 vi.mock("../../miniprogram/config", () => ({ SIGNER_URL: inject("signerUrl"), MAX_PARALLEL_UPLOADS: 3 }));
@@ -20,6 +21,8 @@ let definition: Record<string, unknown>;
 
 beforeAll(async () => {
   files = await mkdtemp(join(tmpdir(), "page-files-"));
+  // wx storage (pending multipart uploads) of these tests, apart from any other run's.
+  process.env.COS_UPLOAD_STATE = join(files, "storage.json");
   // The page registers itself with Component(); capture the definition to load it into simulate.
   const previous = (globalThis as { Component?: unknown }).Component;
   (globalThis as { Component?: unknown }).Component = (options: typeof definition) => (definition = options);
@@ -95,6 +98,7 @@ function realNetwork(
     return wxNode.request(call);
   }) as never);
   vi.spyOn(wx, "getFileSystemManager").mockImplementation(wxNode.getFileSystemManager as never);
+  for (const name of ["getStorageSync", "setStorageSync", "removeStorageSync", "getStorageInfoSync"] as const) vi.spyOn(wx, name).mockImplementation(wxNode[name] as never);
   vi.spyOn(wx, "uploadFile").mockImplementation(((call: WxUploadFileOptions) => {
     if (options.offline?.()) {
       setTimeout(() => call.fail({ errMsg: "uploadFile:fail offline" }), 0);
@@ -212,4 +216,56 @@ describe("upload page", () => {
     // Only the fitting file was ever sent to the signer.
     expect(signed.filter((url) => url.endsWith("/v1/uploads"))).toHaveLength(1);
   }, 30_000);
+
+  describe("interrupted multipart uploads", () => {
+    /** Starts a multipart upload of a 9 MiB file (above the signer's 4 MiB threshold) and cuts the network after one part. */
+    async function interrupted(name: string) {
+      const { bytes, file } = await pickable(name, 9 * 1024 * 1024);
+      let parts = 0;
+      const flaky = {
+        ...wxNode,
+        request(call: WxRequestOptions) {
+          if (call.url.includes("partNumber=") && ++parts > 1) {
+            setTimeout(() => call.fail({ errMsg: "request:fail the app went to the background" }), 0);
+            return { abort() {} };
+          }
+          return wxNode.request(call);
+        },
+      };
+      await expect(createUploader({ signerUrl: inject("signerUrl"), wx: flaky, maxAttempts: 1 }).upload({ filePath: file.tempFilePath, size: file.size, method: "put" })).rejects.toThrow();
+      return { bytes, file };
+    }
+
+    const pendingNames = (page: Page) => [...page.dom!.querySelectorAll(".pending-name")].map((row) => row.textContent);
+
+    it("are listed on open with Resume, which sends only the missing part and shows the URL", async () => {
+      process.env.COS_UPLOAD_STATE = join(files, "resume.json");
+      const { bytes } = await interrupted("resumed.mp4");
+      const partPuts: string[] = [];
+      realNetwork({ onRequest: (url) => url.includes("partNumber=") && partPuts.push(url) });
+      const page = await renderLoaded();
+      expect(pendingNames(page)).toEqual(["resumed.mp4"]);
+      page.querySelector(".resume")!.dispatchEvent("tap");
+      await simulate.sleep(0);
+      expect(pendingNames(page)).toEqual([]);
+      await until(() => items(page)[0]?.state === "Uploaded", "the resumed upload to finish");
+      expect(partPuts).toHaveLength(1);
+      const url = items(page)[0]!.url;
+      expect(Buffer.from(await (await fetch(url)).arrayBuffer()).equals(bytes)).toBe(true);
+    }, 30_000);
+
+    it("Cancel gives one up: it leaves the list and is not offered again", async () => {
+      process.env.COS_UPLOAD_STATE = join(files, "cancel.json");
+      await interrupted("cancelled.mp4");
+      const aborts: string[] = [];
+      realNetwork({ onRequest: (url) => url.endsWith("/v1/multipart/abort") && aborts.push(url) });
+      const page = await renderLoaded();
+      expect(pendingNames(page)).toEqual(["cancelled.mp4"]);
+      page.querySelector(".cancel")!.dispatchEvent("tap");
+      await simulate.sleep(0);
+      expect(pendingNames(page)).toEqual([]);
+      await until(() => aborts.length === 1, "the abort to reach the signer");
+      expect(pendingNames(await renderLoaded())).toEqual([]);
+    }, 30_000);
+  });
 });

@@ -35,8 +35,15 @@ interface Item {
   error: string;
 }
 
+/** A multipart upload that did not finish (the app was closed or the network went away), offered to resume. */
+interface PendingRow {
+  filePath: string;
+  name: string;
+  sizeText: string;
+}
+
 interface PageView {
-  data: { items: Item[]; profiles: Profile[]; selected: number; notice: string };
+  data: { items: Item[]; profiles: Profile[]; selected: number; notice: string; pending: PendingRow[] };
   setData(patch: Record<string, unknown>): void;
 }
 
@@ -83,6 +90,18 @@ function update(page: PageView, id: string, patch: Partial<Item>): void {
   page.setData({ [`items[${index}]`]: { ...item, statusText: item.status === "uploading" ? `${item.percent}%` : STATUS_TEXT[item.status] } });
 }
 
+function fileName(filePath: string): string {
+  return filePath.split("/").pop() ?? filePath;
+}
+
+function pendingRows(): PendingRow[] {
+  return uploader.pendingUploads().map((pending) => ({
+    filePath: pending.filePath,
+    name: fileName(pending.filePath),
+    sizeText: `${sizeText(pending.size)} · ${pending.partCount} parts`,
+  }));
+}
+
 function describeError(error: unknown): string {
   if (error instanceof UploadError) return adviceFor(error) === error.message ? error.message : `${error.message} — ${adviceFor(error)}`;
   return "Upload failed.";
@@ -118,9 +137,10 @@ function pump(page: PageView): void {
 }
 
 Component({
-  data: { items: [] as Item[], profiles: [FALLBACK], selected: 0, notice: "" },
+  data: { items: [] as Item[], profiles: [FALLBACK], selected: 0, notice: "", pending: [] as PendingRow[] },
   lifetimes: {
     attached() {
+      this.setData({ pending: pendingRows() });
       wx.request({
         url: `${SIGNER_URL}/v1/profiles`,
         method: "GET",
@@ -155,7 +175,7 @@ Component({
             const status: Status = refusal ? "rejected" : "waiting";
             return {
               id: String(nextId++),
-              name: file.tempFilePath.split("/").pop() ?? file.tempFilePath,
+              name: fileName(file.tempFilePath),
               profile: profile.name,
               method: profile.methods.includes("post") ? "post" : "put",
               filePath: file.tempFilePath,
@@ -173,6 +193,34 @@ Component({
           pump(this);
         },
       });
+    },
+    /** Goes on with an interrupted upload: only the parts COS does not hold yet are sent. */
+    resume(event: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { path: string }>) {
+      const pending = uploader.pendingUploads().find((candidate) => candidate.filePath === event.currentTarget.dataset.path);
+      if (!pending) return this.setData({ pending: pendingRows() });
+      const item: Item = {
+        id: String(nextId++),
+        name: fileName(pending.filePath),
+        profile: "",
+        method: "put",
+        filePath: pending.filePath,
+        thumb: "",
+        size: pending.size,
+        sizeText: sizeText(pending.size),
+        status: "waiting",
+        statusText: STATUS_TEXT.waiting,
+        percent: 0,
+        url: "",
+        error: "",
+      };
+      this.setData({ items: [...this.data.items, item], pending: this.data.pending.filter((row) => row.filePath !== pending.filePath) });
+      pump(this);
+    },
+    /** Gives an interrupted upload up: its parts are deleted on COS. */
+    cancelPending(event: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { path: string }>) {
+      const pending = uploader.pendingUploads().find((candidate) => candidate.filePath === event.currentTarget.dataset.path);
+      if (pending) uploader.cancel(pending);
+      this.setData({ pending: pendingRows() });
     },
     retry(event: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { id: string }>) {
       update(this, event.currentTarget.dataset.id, { status: "waiting", percent: 0, error: "" });
