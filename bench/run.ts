@@ -13,7 +13,8 @@ import autocannon from "autocannon";
 import COS from "cos-nodejs-sdk-v5";
 import { build } from "esbuild";
 import { issueSession } from "../worker/src/auth/session.js";
-import { DEFAULT_WECHAT_API_ORIGIN } from "../worker/src/config.js";
+import { DEFAULT_WECHAT_API_ORIGIN, parseProfiles } from "../worker/src/config.js";
+import { issueUploadToken, planParts } from "../worker/src/multipart/index.js";
 import { createPostForm, signRequest } from "../worker/src/cos/index.js";
 import { freePort, startWorkerd, stopProcess, waitForHttp } from "./workerd.js";
 
@@ -150,6 +151,16 @@ const ROUTES: Route[] = [
   { name: "POST /v1/uploads post", path: "/v1/uploads", method: "POST", body: JSON.stringify({ ext: "jpg", size: 123456, method: "post" }) },
 ];
 
+/** One multipart request: 100 part signatures, with an upload token minted for the bench's key pair. */
+async function partsRoute(vars: Record<string, string>): Promise<Route> {
+  const profile = parseProfiles({ ...vars, COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey }).get("default")!;
+  const plan = planParts(2 * 1024 ** 3);
+  const claims = { sub: "", profile: "default", key: "uploads/2026/11/29/0123456789abcdef0123456789abcdef.mp4", uploadId: "1764000000bench", contentType: "video/mp4", ...plan };
+  const { token } = await issueUploadToken(profile, claims, new Date());
+  const partNumbers = Array.from({ length: 100 }, (_, i) => i + 1);
+  return { name: "POST /v1/multipart/parts (100 part signatures)", path: "/v1/multipart/parts", method: "POST", body: JSON.stringify({ token, partNumbers }) };
+}
+
 async function load(target: string, url: string, pid: number, route: Route, connections: number, seconds: number): Promise<LoadResult> {
   const options = {
     url: `${url}${route.path}`,
@@ -199,7 +210,7 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
   // Where the time goes, at 64 connections: the same app without sessions, and a route that signs nothing.
   const open = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "none" }, COMPATIBILITY_DATE);
   try {
-    for (const route of [{ name: "GET /healthz (no signing)", path: "/healthz" }, ...ROUTES]) {
+    for (const route of [{ name: "GET /healthz (no signing)", path: "/healthz" }, ...ROUTES, await partsRoute(vars)]) {
       await load("without sessions", open.url, open.pid, route, 16, 1);
       log(`  without sessions  ${route.name}, 64 connections`);
       results.push(await load("without sessions", open.url, open.pid, route, 64, DURATION_SECONDS));
