@@ -56,6 +56,8 @@ export interface CosEmulator {
   setMergeDelay(ms: number): void;
   /** Answer each UploadPart this much later: a slow network, so that an upload can be interrupted half way. */
   setPartDelay(ms: number): void;
+  /** List at most this many parts per ListParts page (COS: 1000), so that a client's paging shows. */
+  setListPageSize(parts: number): void;
   close(): Promise<void>;
 }
 
@@ -308,6 +310,9 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     },
     setPartDelay(ms) {
       partDelayMs = ms;
+    },
+    setListPageSize(parts) {
+      multipart.pageSize = parts;
     },
     close: () =>
       new Promise<void>((resolveClose) => {
