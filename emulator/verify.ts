@@ -11,6 +11,14 @@ const hmac = (key: string, message: string) => createHmac("sha1", key).update(me
 const sha1 = (message: string | Buffer) => createHash("sha1").update(message).digest("hex");
 const encode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function sameHex(a: string, b: string): boolean {
   return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
@@ -64,7 +72,8 @@ export function verifyRequestSignature(request: SignedRequest, auth: Map<string,
   const keyTime = auth.get("q-key-time")!;
   checkKeyTime(keyTime, now);
 
-  const names = (list: string) => (list === "" ? [] : list.split(";")).sort();
+  // Listed names are lowercase encoded keys; in a presigned URL the list arrives URL-decoded once, so encode it back.
+  const names = (list: string) => (list === "" ? [] : list.split(";").map((name) => encode(safeDecode(name)).toLowerCase())).sort();
   const headerPairs = names(auth.get("q-header-list")!).map((name) => {
     const value = request.headers[name];
     return `${name}=${encode(Array.isArray(value) ? value.join(",") : (value ?? ""))}`;

@@ -16,6 +16,7 @@ import { InvalidRequestError, SignerError } from "./errors.js";
 import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
 import { objectLocation } from "./cos-target.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
+import { deliverReceipt, objectFacts, ownKey, readTerms, readUrl, receiptFor } from "./objects.js";
 import { addWarning, API_HEADERS, requestIdOf, respond } from "./responses.js";
 import {
   abortUpload,
@@ -120,6 +121,17 @@ const partsBody = bodyLimit({
 });
 
 const TOKEN_ONLY = new Set(["token"]);
+const OBJECT_FIELDS = new Set(["key", "profile"]);
+const READ_FIELDS = new Set(["key", "profile", "expiresIn", "process"]);
+
+/** Work that goes on after the answer (Workers: waitUntil); where there is no execution context, it just runs. */
+function inBackground(c: Context<AppEnv>, work: Promise<void>): void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    work.catch(() => undefined);
+  }
+}
 const PART_FIELDS = new Set(["token", "partNumbers", "contentMd5"]);
 
 /** Key prefix for this caller: the profile's prefix, then the user's segment when sessions are on. */
@@ -291,6 +303,30 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
     const { claims, profile } = await upload(c, TOKEN_ONLY);
     await abortUpload(profile, claims);
     return respond(c, { aborted: true });
+  });
+
+  /** The profile and the key of a request about one of the caller's own objects. */
+  const ownObject = (c: Context<AppEnv>, body: Record<string, unknown>) => {
+    const profile = resolveProfile(configOf(c), body.profile);
+    const user = c.get("user") ?? "";
+    return { profile, user, key: ownKey(body.key, keyPrefixFor(profile, user)) };
+  };
+
+  app.post("/v1/uploads/receipt", smallBody, signer, async (c) => {
+    const receipts = configOf(c).receipts;
+    if (!receipts) throw new SignerError(404, "receipts_off", "receipts are off: set the RECEIPT_SECRET secret");
+    const { profile, user, key } = ownObject(c, objectBody(await jsonBody(c), OBJECT_FIELDS, '{"key":"uploads/2026/11/29/<32 hex>.jpg"}'));
+    const facts = await objectFacts(profile, key, user);
+    const { receipt, expiresAt } = await receiptFor(facts, receipts.secret, new Date());
+    if (receipts.webhookUrl) inBackground(c, deliverReceipt(receipts.webhookUrl, receipt, requestIdOf(c)));
+    return respond(c, { ...facts, receipt, expiresAt });
+  });
+
+  app.post("/v1/objects/url", smallBody, signer, async (c) => {
+    const body = objectBody(await jsonBody(c), READ_FIELDS, '{"key":"uploads/2026/11/29/<32 hex>.jpg","expiresIn":300}');
+    const { profile, key } = ownObject(c, body);
+    const { expiresIn, process } = readTerms(body, profile);
+    return respond(c, { key, ...(await readUrl(profile, key, expiresIn, process, new Date())) });
   });
 
   app.notFound((c) => fail(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`));

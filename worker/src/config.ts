@@ -50,6 +50,8 @@ export interface UploadProfile {
   readonly multipartThreshold: number;
   /** The largest file a multipart upload takes. */
   readonly multipartMaxBytes: number;
+  /** Who may get a presigned GET URL of an object (POST /v1/objects/url): its uploader ("owner") or nobody. */
+  readonly read: "owner" | "none";
 }
 
 export interface SignerConfig {
@@ -64,6 +66,8 @@ export interface SignerConfig {
    * nothing else that could be bound). Default: on with AUTH_MODE=none, off with wechat.
    */
   readonly seedRoutes: boolean;
+  /** Upload receipts (POST /v1/uploads/receipt): off without RECEIPT_SECRET. */
+  readonly receipts: { readonly secret: string; readonly webhookUrl: string | undefined } | undefined;
 }
 
 /**
@@ -79,6 +83,8 @@ export type SignerEnv = Partial<Omit<Env, "UPLOAD_PROFILES">> & {
   WX_APPSECRET?: string;
   SESSION_SECRET?: string;
   USER_SEGMENT_SECRET?: string;
+  /** Signs upload receipts (HS256); receipts are off without it. */
+  RECEIPT_SECRET?: string;
   /** Origin of WeChat's API (code2Session); default https://api.weixin.qq.com. */
   WX_API_ORIGIN?: string;
   /** A TOML table of profiles (wrangler passes it as an object) or the same as a JSON string. */
@@ -128,6 +134,7 @@ const PROFILE_FIELDS = new Set([
   "multipart",
   "multipartThreshold",
   "multipartMaxBytes",
+  "read",
 ]);
 
 const cache = new WeakMap<object, SignerConfig | ConfigError>();
@@ -157,6 +164,7 @@ export function parseConfig(env: SignerEnv): SignerConfig {
     auth,
     corsOrigins: parseCorsOrigins(env),
     seedRoutes: parseBoolean({ value: env.SEED_ROUTES, label: "SEED_ROUTES" }, auth.mode === "none"),
+    receipts: parseReceipts(env),
   };
 }
 
@@ -241,6 +249,7 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
     multipart: parseBoolean(setting("multipart", "UPLOAD_MULTIPART"), true),
     multipartThreshold: parseInteger(setting("multipartThreshold", "UPLOAD_MULTIPART_THRESHOLD"), DEFAULT_MULTIPART_THRESHOLD, 1024 * 1024, 5 * 1024 ** 3),
     multipartMaxBytes: parseInteger(setting("multipartMaxBytes", "UPLOAD_MULTIPART_MAX_BYTES"), maxBytes, 1, MAX_MULTIPART_BYTES),
+    read: parseRead(setting("read", "UPLOAD_READ")),
   };
 }
 
@@ -314,7 +323,7 @@ function required(setting: Setting): string {
 }
 
 /** A secret that keys an HMAC: at least MIN_SESSION_SECRET_LENGTH characters. */
-function longSecret(env: SignerEnv, name: "SESSION_SECRET" | "USER_SEGMENT_SECRET"): string {
+function longSecret(env: SignerEnv, name: "SESSION_SECRET" | "USER_SEGMENT_SECRET" | "RECEIPT_SECRET"): string {
   const value = requiredSecret(env, name);
   if (value.length < MIN_SESSION_SECRET_LENGTH) {
     throw new ConfigError(name, `must be at least ${MIN_SESSION_SECRET_LENGTH} characters (e.g. openssl rand -base64 48)`);
@@ -322,7 +331,33 @@ function longSecret(env: SignerEnv, name: "SESSION_SECRET" | "USER_SEGMENT_SECRE
   return value;
 }
 
-function requiredSecret(env: SignerEnv, name: "WX_APPSECRET" | "SESSION_SECRET" | "USER_SEGMENT_SECRET"): string {
+function parseRead(setting: Setting): "owner" | "none" {
+  const value = text(setting) ?? "none";
+  if (value !== "owner" && value !== "none") throw new ConfigError(setting.label, 'must be "owner" (uploaders may read their own objects) or "none"');
+  return value;
+}
+
+function parseReceipts(env: SignerEnv): SignerConfig["receipts"] {
+  if (env.RECEIPT_SECRET === undefined || env.RECEIPT_SECRET.trim() === "") return undefined;
+  return { secret: longSecret(env, "RECEIPT_SECRET"), webhookUrl: parseWebhookUrl({ value: env.RECEIPT_WEBHOOK_URL, label: "RECEIPT_WEBHOOK_URL" }) };
+}
+
+function parseWebhookUrl(setting: Setting): string | undefined {
+  const value = text(setting);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(setting.label, "must be a URL such as https://api.example.com/cos-receipts");
+  }
+  const local = url.hostname === "127.0.0.1" || url.hostname === "localhost";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) throw new ConfigError(setting.label, "must use https:// (http:// only for 127.0.0.1)");
+  if (url.username || url.password) throw new ConfigError(setting.label, "must not carry credentials");
+  return url.href;
+}
+
+function requiredSecret(env: SignerEnv, name: "WX_APPSECRET" | "SESSION_SECRET" | "USER_SEGMENT_SECRET" | "RECEIPT_SECRET"): string {
   const value = env[name];
   if (typeof value !== "string" || value.trim() === "") {
     throw new ConfigError(name, "is not set: use `wrangler secret put " + name + "` (or .dev.vars locally)");

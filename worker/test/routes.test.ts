@@ -327,3 +327,32 @@ describe("configuration errors", () => {
     });
   }
 });
+
+describe("after the upload: the refusals that need no COS", () => {
+  const key = "uploads/2026/11/29/0123456789abcdef0123456789abcdef.jpg";
+
+  it("receipts are off without RECEIPT_SECRET; read URLs are off unless the profile says read = owner", async () => {
+    await expectError(await postJson("/v1/uploads/receipt", { key }), 404, "receipts_off");
+    await expectError(await postJson("/v1/objects/url", { key }), 403, "read_not_allowed");
+  });
+
+  it("a key outside the caller's prefix, or not of the signer's shape, is refused before COS is asked", async () => {
+    const env = { ...baseEnv, RECEIPT_SECRET: "receipt-secret-0123456789abcdef-0123456789", UPLOAD_READ: "owner" };
+    for (const path of ["/v1/uploads/receipt", "/v1/objects/url"]) {
+      await expectError(await postJson(path, { key: "other/2026/11/29/0123456789abcdef0123456789abcdef.jpg" }, env), 403, "key_not_allowed");
+      await expectError(await postJson(path, { key: "uploads/../../secret.jpg" }, env), 400, "key_invalid");
+      await expectError(await postJson(path, { key, extra: 1 }, env), 400, "body_invalid");
+    }
+  });
+
+  it("configuration: a short RECEIPT_SECRET, a plain-HTTP webhook off this machine, an unknown read mode", async () => {
+    for (const [variable, override] of [
+      ["RECEIPT_SECRET", { RECEIPT_SECRET: "short" }],
+      ["RECEIPT_WEBHOOK_URL", { RECEIPT_SECRET: "receipt-secret-0123456789abcdef-0123456789", RECEIPT_WEBHOOK_URL: "http://api.example.com/hook" }],
+      ["UPLOAD_READ", { UPLOAD_READ: "everyone" }],
+    ] as const) {
+      const message = await expectError(await call("/healthz", {}, { ...baseEnv, ...override }), 500, "config_invalid");
+      expect(message.startsWith(variable)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * After the upload: what COS holds under a caller's own key, as a signed receipt the app's backend can trust without
+ * COS keys, and presigned GET URLs of it for private buckets.
+ */
+import { sign } from "hono/jwt";
+import type { UploadProfile } from "./config.js";
+import { keyTimeAt, presignUrl } from "./cos/index.js";
+import { callCos } from "./cos-client.js";
+import { objectLocation } from "./cos-target.js";
+import { InvalidRequestError, SignerError } from "./errors.js";
+
+/** How long a receipt is valid: long enough for the app's backend to receive and check it. */
+export const RECEIPT_TTL_SECONDS = 600;
+export const RECEIPT_AUDIENCE = "cos-edge-signer/receipt";
+
+/**
+ * The key, if it is one the signer gave this caller in this profile: `<prefix>/<YYYY>/<MM>/<DD>/<32 hex>.<ext>`
+ * under the caller's own prefix — 400 for anything else, 403 for a key of another caller.
+ */
+export function ownKey(value: unknown, prefix: string): string {
+  const shape = /^(.*)\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.[a-z0-9]{1,10}$|^\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.[a-z0-9]{1,10}$/;
+  const match = typeof value === "string" && value.length <= 512 ? shape.exec(value) : null;
+  if (!match) throw new InvalidRequestError("key_invalid", "key must be an object key the signer gave, such as uploads/2026/11/29/<32 hex>.jpg");
+  if ((match[1] ?? "") !== prefix) throw new SignerError(403, "key_not_allowed", "this key is not in your own uploads");
+  return value as string;
+}
+
+export interface ObjectFacts {
+  readonly key: string;
+  readonly size: number;
+  readonly contentType: string;
+  readonly etag: string;
+  /** CRC-64/ECMA-182 as COS computed it (x-cos-hash-crc64ecma), when COS has one. */
+  readonly crc64: string | null;
+  readonly lastModified: string | null;
+  readonly profile: string;
+  /** The uploader's key segment; null when anyone may sign (AUTH_MODE=none). */
+  readonly user: string | null;
+}
+
+/** What COS holds under the key (a signed HEAD); 404 object_not_found when nothing. */
+export async function objectFacts(profile: UploadProfile, key: string, user: string): Promise<ObjectFacts> {
+  const head = await callCos(profile, { method: "HEAD", key });
+  const lastModified = head.headers.get("last-modified");
+  return {
+    key,
+    size: Number(head.headers.get("content-length")),
+    contentType: head.headers.get("content-type") ?? "application/octet-stream",
+    etag: head.headers.get("etag") ?? "",
+    crc64: head.headers.get("x-cos-hash-crc64ecma"),
+    lastModified: lastModified ? new Date(lastModified).toISOString() : null,
+    profile: profile.name,
+    user: user || null,
+  };
+}
+
+const UTF8 = new TextEncoder();
+const receiptKeys = new Map<string, Promise<CryptoKey>>();
+
+/** The receipt: an HS256 JWS over the facts, with RECEIPT_SECRET, valid RECEIPT_TTL_SECONDS. */
+export async function receiptFor(facts: ObjectFacts, secret: string, now: Date): Promise<{ receipt: string; expiresAt: string }> {
+  let key = receiptKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", UTF8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    receiptKeys.set(secret, key);
+  }
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = iat + RECEIPT_TTL_SECONDS;
+  const claims = { ...facts, iss: "cos-edge-signer", aud: RECEIPT_AUDIENCE, ...(facts.user ? { sub: facts.user } : {}), iat, exp };
+  return { receipt: await sign(claims, await key, "HS256"), expiresAt: new Date(exp * 1000).toISOString() };
+}
+
+/** POSTs the receipt to the app's backend, three tries with backoff; failures are logged, never thrown. */
+export async function deliverReceipt(url: string, receipt: string, requestId: string): Promise<void> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Request-Id": requestId },
+        body: JSON.stringify({ receipt }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.ok) return;
+      if (response.status < 500 && response.status !== 429) break;
+    } catch {
+      // network error or timeout: try again
+    }
+    if (attempt < 3) await new Promise((done) => setTimeout(done, 500 * 2 ** (attempt - 1)));
+  }
+  console.warn(JSON.stringify({ level: "warn", requestId, code: "receipt_webhook_failed", message: "the receipt webhook did not accept the receipt after 3 tries" }));
+}
+
+/** Image processing a read URL may carry (Cloud Infinite, done by COS on the way out), by name. */
+export const IMAGE_PROCESSING: Readonly<Record<string, string>> = {
+  thumbnail: "imageMogr2/thumbnail/480x480",
+  small: "imageMogr2/thumbnail/160x160",
+  webp: "imageMogr2/format/webp",
+};
+
+export const MAX_READ_SECONDS = 3600;
+
+/** A presigned GET of one object, its query (the processing step) signed too, valid `expiresIn` seconds. */
+export async function readUrl(profile: UploadProfile, key: string, expiresIn: number, process: string | undefined, now: Date): Promise<{ url: string; expiresAt: string }> {
+  const location = objectLocation(profile, key);
+  const keyTime = keyTimeAt(now, expiresIn);
+  const url = process === undefined ? location.url : `${location.url}?${IMAGE_PROCESSING[process]}`;
+  const { url: signed } = await presignUrl(profile.credentials, { method: "GET", url, keyTime });
+  return { url: signed, expiresAt: new Date(keyTime.end * 1000).toISOString() };
+}
+
+/** `expiresIn` (default 300 s) and `process` of a read-URL request, for a profile that gives read URLs. */
+export function readTerms(body: Record<string, unknown>, profile: UploadProfile): { expiresIn: number; process: string | undefined } {
+  if (profile.read !== "owner") throw new SignerError(403, "read_not_allowed", `profile "${profile.name}" gives no read URLs (set read = "owner")`);
+  const expiresIn = body.expiresIn ?? 300;
+  if (typeof expiresIn !== "number" || !Number.isSafeInteger(expiresIn) || expiresIn < 10 || expiresIn > MAX_READ_SECONDS) {
+    throw new InvalidRequestError("expires_in_invalid", `expiresIn must be whole seconds from 10 to ${MAX_READ_SECONDS}`);
+  }
+  const process = body.process;
+  if (process !== undefined && (typeof process !== "string" || !Object.hasOwn(IMAGE_PROCESSING, process))) {
+    throw new InvalidRequestError("process_invalid", `process must be one of ${Object.keys(IMAGE_PROCESSING).join(", ")}`);
+  }
+  return { expiresIn, process };
+}
