@@ -342,15 +342,20 @@ function parseReceipts(env: SignerEnv): SignerConfig["receipts"] {
   return { secret: longSecret(env, "RECEIPT_SECRET"), webhookUrl: parseWebhookUrl({ value: env.RECEIPT_WEBHOOK_URL, label: "RECEIPT_WEBHOOK_URL" }) };
 }
 
-function parseWebhookUrl(setting: Setting): string | undefined {
+/** The setting as a URL, or undefined when it is unset; `example` shows the expected form in the error. */
+function urlSetting(setting: Setting, example: string): URL | undefined {
   const value = text(setting);
   if (value === undefined) return undefined;
-  let url: URL;
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
-    throw new ConfigError(setting.label, "must be a URL such as https://api.example.com/cos-receipts");
+    throw new ConfigError(setting.label, `must be ${example}`);
   }
+}
+
+function parseWebhookUrl(setting: Setting): string | undefined {
+  const url = urlSetting(setting, "a URL such as https://api.example.com/cos-receipts");
+  if (url === undefined) return undefined;
   const local = url.hostname === "127.0.0.1" || url.hostname === "localhost";
   if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) throw new ConfigError(setting.label, "must use https:// (http:// only for 127.0.0.1)");
   if (url.username || url.password) throw new ConfigError(setting.label, "must not carry credentials");
@@ -384,14 +389,8 @@ function parseInteger(setting: Setting, fallback: number, min: number, max: numb
 }
 
 function parseEndpoint(setting: Setting): string | undefined {
-  const value = text(setting);
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(setting.label, "must be an origin such as https://static.example.com");
-  }
+  const url = urlSetting(setting, "an origin such as https://static.example.com");
+  if (url === undefined) return undefined;
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError(setting.label, "must use https:// (or http:// for a local emulator)");
   if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
     throw new ConfigError(setting.label, "must be an origin only: scheme, host and optional port, no path, query or credentials");
