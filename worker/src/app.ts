@@ -86,8 +86,9 @@ function fail(c: Context<AppEnv>, status: number, code: string, message: string,
     code,
     ...(clientRequestId !== undefined && CLIENT_REQUEST_ID.test(clientRequestId) ? { clientRequestId } : {}),
     ...(user ? { user: user.slice(0, 6) } : {}),
-    ...(status >= 500 ? { message } : {}),
-    ...(cause ? { error: cause.name, message: cause.message } : {}),
+    // A bug's own name and message stay in the log; the client gets only the code.
+    ...(status >= 500 ? { message: cause?.message ?? message } : {}),
+    ...(cause ? { error: cause.name } : {}),
   });
   if (status >= 500) console.error(line);
   else console.warn(line);
@@ -105,22 +106,21 @@ async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
-const smallBody = bodyLimit({
-  maxSize: 4096,
-  onError: () => {
-    throw new SignerError(413, "body_too_large", "the request body is over 4096 bytes");
-  },
-});
+/** Refuses a body over `maxSize` bytes with 413 body_too_large. */
+const bodyUpTo = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new SignerError(413, "body_too_large", `the request body is over ${maxSize} bytes`);
+    },
+  });
 
+const smallBody = bodyUpTo(4096);
 // 100 part numbers with their Content-MD5s and the token fit in 16 KB.
-const partsBody = bodyLimit({
-  maxSize: 16384,
-  onError: () => {
-    throw new SignerError(413, "body_too_large", "the request body is over 16384 bytes");
-  },
-});
+const partsBody = bodyUpTo(16384);
 
 const TOKEN_ONLY = new Set(["token"]);
+const PART_FIELDS = new Set(["token", "partNumbers", "contentMd5"]);
 const OBJECT_FIELDS = new Set(["key", "profile"]);
 const READ_FIELDS = new Set(["key", "profile", "expiresIn", "process"]);
 
@@ -132,7 +132,6 @@ function inBackground(c: Context<AppEnv>, work: Promise<void>): void {
     work.catch(() => undefined);
   }
 }
-const PART_FIELDS = new Set(["token", "partNumbers", "contentMd5"]);
 
 /** Key prefix for this caller: the profile's prefix, then the user's segment when sessions are on. */
 function keyPrefixFor(profile: UploadProfile, user = ""): string {
