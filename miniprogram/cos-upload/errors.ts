@@ -30,7 +30,7 @@ export class UploadError extends Error {
 export function cosError(status: number, body: unknown): UploadError {
   const text = typeof body === "string" ? body : "";
   const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `http_${status}`;
-  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? `COS answered HTTP ${status}`;
+  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? `HTTP ${status}`;
   return new UploadError(code, message, "cos", status);
 }
 

@@ -212,7 +212,7 @@ export function createUploader(options: UploaderOptions) {
         const task = wx().uploadFile({
           url: descriptor.url,
           filePath: request.filePath,
-          name: descriptor.fileField ?? "file",
+          name: "file",
           formData: descriptor.fields,
           timeout,
           success: ({ statusCode, data }) => (statusCode < 300 ? done() : fail(cosError(statusCode, data))),
@@ -232,9 +232,9 @@ export function createUploader(options: UploaderOptions) {
         try {
           return await work(tries);
         } catch (error) {
-          if (!(error instanceof UploadError) || !(error.retryable || (retry403 && error.status === 403)) || tries >= maxAttempts || stopped()) throw error;
-          const wait = error.retryAfter! >= 0 ? error.retryAfter! * 1000 : backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2);
-          if (wait > 60000) throw error;
+          const { retryAfter } = error as UploadError;
+          const wait = retryAfter! >= 0 ? retryAfter! * 1000 : backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2);
+          if (!(error instanceof UploadError) || !(error.retryable || (retry403 && error.status === 403)) || tries >= maxAttempts || stopped() || wait > 60000) throw error;
           await call<void>((done) => {
             const timer = setTimeout(done, wait);
             return { abort: () => clearTimeout(timer) };
@@ -266,8 +266,12 @@ export function createUploader(options: UploaderOptions) {
       const { token: uploadToken, partSize, partCount } = pending;
       wx().setStorageSync(storeKey, pending);
       const length = (n: number) => Math.min(partSize, size - (n - 1) * partSize);
-      // COS's own list is the truth: a part counts as sent only when COS holds it whole.
-      const listed = await retrying(() => ask<{ parts: { partNumber: number; size: number }[] }>("/v1/multipart/list", { token: uploadToken }));
+      // COS's own list is the truth: a part counts as sent only when COS holds it whole. An upload the signer no
+      // longer knows (expired, aborted, completed elsewhere) is forgotten, so that the next try starts afresh.
+      const listed = await retrying(() => ask<{ parts: { partNumber: number; size: number }[] }>("/v1/multipart/list", { token: uploadToken })).catch((error) => {
+        if (error.status < 500) wx().removeStorageSync(storeKey);
+        throw error;
+      });
       const held = new Set(listed.parts.filter((part) => part.size === length(part.partNumber)).map((part) => part.partNumber));
       const queue = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !held.has(n));
       let sent = size - queue.reduce((sum, n) => sum + length(n), 0);
@@ -297,7 +301,7 @@ export function createUploader(options: UploaderOptions) {
         }, true);
       await Promise.all(
         Array.from({ length: options.concurrency ?? 3 }, async () => {
-          for (let n = queue.shift(); n !== undefined; n = queue.shift()) await send(n);
+          while (queue.length) await send(queue.shift()!);
         }),
       );
       const done = await retrying(() => ask<UploadResult>("/v1/multipart/complete", { token: uploadToken }));

@@ -132,4 +132,18 @@ describe("upload() of a large file goes multipart by itself", () => {
     expect(uploader.pendingUploads()).toEqual([]);
     await expect.poll(deletes).toBe(before + 1);
   }, 30_000);
+
+  it("a pending upload COS no longer has (aborted elsewhere) fails once with its code, is forgotten, and the next try starts afresh", async () => {
+    const bytes = randomBytes(10 * MiB);
+    const filePath = await files.write("stale.mp4", bytes);
+    await expect(createUploader({ signerUrl: signer.url, wx: countingWx(0).wx, maxAttempts: 1 }).upload({ filePath, size: bytes.length, method: "put" })).rejects.toThrow();
+    const uploader = createUploader({ signerUrl: signer.url, wx: wxNode });
+    const [pending] = uploader.pendingUploads();
+    // Aborted behind the library's back (another device, an operator, a lifecycle rule).
+    await fetch(`${signer.url}/v1/multipart/abort`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: pending!.token }) });
+    await expect(uploader.upload({ filePath, size: bytes.length, method: "put" })).rejects.toMatchObject({ code: "upload_not_found", status: 404 });
+    expect(uploader.pendingUploads()).toEqual([]);
+    const result = await uploader.upload({ filePath, size: bytes.length, method: "put" });
+    expect((await emulator.store.get(OLD_BUCKET.name, result.key))?.body.equals(bytes)).toBe(true);
+  }, 30_000);
 });

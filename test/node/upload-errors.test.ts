@@ -25,7 +25,7 @@ describe("COS errors", () => {
   it("5xx is retryable; a body that is not COS XML still gives a code", () => {
     expect(cosError(503, xml("ServiceUnavailable", "slow down")).retryable).toBe(true);
     const bare = cosError(502, "<html>Bad Gateway</html>");
-    expect(bare).toMatchObject({ code: "http_502", message: "COS answered HTTP 502", retryable: true });
+    expect(bare).toMatchObject({ code: "http_502", message: "HTTP 502", retryable: true });
   });
 });
 
