@@ -197,7 +197,8 @@ function storage(): Record<string, unknown> {
 }
 
 function saveStorage(values: Record<string, unknown>): void {
-  writeFileSync(storagePath(), JSON.stringify(values));
+  // The upload tokens in it are for this user alone.
+  writeFileSync(storagePath(), JSON.stringify(values), { mode: 0o600 });
 }
 
 const storageApi = {
