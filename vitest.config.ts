@@ -1,6 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { resolve } from "node:path";
 import { defineConfig } from "vitest/config";
 import { STUB_APPID, STUB_APPSECRET, wechatStub } from "./test/support/wechat-stub";
+
+/** Route tests that need no Workers-only API (entry.test.ts uses the Worker's exports; fuzz.test.ts stays in workerd). */
+const HOST_SUITE = ["routes", "auth", "profiles", "security", "multipart"].map((name) => `worker/test/${name}.test.ts`);
 
 export default defineConfig({
   test: {
@@ -29,6 +33,22 @@ export default defineConfig({
         // Cross-checks against Tencent's Node SDK and node:crypto, and the end-to-end flow with real servers.
         test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },
       },
+      // The same route suite on the other hosts: the Node server (also SCF's) over real HTTP, and the EdgeOne entry.
+      ...(["node", "edgeone"] as const).map((host) => ({
+        resolve: {
+          alias: [
+            { find: /^\.\/helpers\.js$/, replacement: resolve(import.meta.dirname, "test/hosts/helpers.ts") },
+            { find: /^\.\/capture-logs\.js$/, replacement: resolve(import.meta.dirname, "test/hosts/capture-logs.ts") },
+          ],
+        },
+        test: {
+          name: `${host}-host`,
+          environment: "node",
+          env: { SIGNER_HOST: host },
+          include: HOST_SUITE,
+          setupFiles: ["test/hosts/capture-logs.ts"],
+        },
+      })),
       {
         // The Mini Program page, rendered by miniprogram-simulate in jsdom; servers start in Node (globalSetup).
         test: {

@@ -34,7 +34,10 @@ import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./up
 
 type Bindings = SignerEnv;
 /** `user`: the caller's key segment (AUTH_MODE=wechat), or "" when anyone may sign (AUTH_MODE=none). */
-export type AppEnv = { Bindings: Bindings; Variables: { requestId?: string; warnings?: string[]; user?: string; config?: SignerConfig } };
+export type AppEnv = {
+  Bindings: Bindings;
+  Variables: { requestId?: string; warnings?: string[]; user?: string; config?: SignerConfig; hostRequest?: Request };
+};
 
 export interface AppOptions {
   /** Where the caller's address is read, for the per-address limits: the host's choice. Default: Cloudflare's edge. */
@@ -140,7 +143,14 @@ function keyPrefixFor(profile: UploadProfile, user = ""): string {
 
 export function createApp({ clientAddress = cloudflareClientAddress }: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const callerAddress = (c: Context<AppEnv>) => addressKey(clientAddress(c.req.raw));
+  const callerAddress = (c: Context<AppEnv>) => addressKey(clientAddress(c.get("hostRequest") ?? c.req.raw));
+
+  // The request as the host handed it over: hono/body-limit replaces c.req.raw with a copy for a body sent without
+  // Content-Length, and a host's address source may read the original (EdgeOne's request.eo, a socket's peer).
+  app.use((c, next) => {
+    c.set("hostRequest", c.req.raw);
+    return next();
+  });
 
   // CORS only for web (H5) clients of configured origins: a Mini Program sends no Origin and skips it entirely.
   const corsForWeb = cors({

@@ -28,6 +28,14 @@ export const wechatEnv = {
   SESSION_SECRET,
 } satisfies SignerEnv;
 
+/**
+ * The env a test hands to its own `createApp()`, as this host needs it: in workerd unchanged (the outbound service
+ * answers for WeChat); the other hosts' helpers point WX_API_ORIGIN at their stub.
+ */
+export function hostEnv<T extends SignerEnv>(env: T): T {
+  return env;
+}
+
 /** A real `createApp()` called with its own env; the response is checked to hold no secret. */
 export async function call(path: string, init: RequestInit = {}, env: SignerEnv = baseEnv): Promise<Response> {
   const response = await createApp().request(`http://signer.test${path}`, init, { ...env });

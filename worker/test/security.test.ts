@@ -13,6 +13,7 @@ import {
   call,
   decodePolicy,
   type ErrorBody,
+  hostEnv,
   login,
   postJson,
   SESSION_SECRET,
@@ -148,9 +149,26 @@ describe("5. the caller's address comes from the host's own source", () => {
     expect(limiter.keys).toEqual(["ip:192.0.2.10"]);
   });
 
+  it("reads the address from the request the host handed over, also for a body sent without Content-Length", async () => {
+    const limiter = recordingLimiter();
+    const peers = new WeakMap<Request, string>();
+    const app = createApp({ clientAddress: (request) => peers.get(request) });
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"ext":"jpg","size":1}'));
+        controller.close();
+      },
+    });
+    // A streamed body has no Content-Length: hono/body-limit reads it through a copy of the request.
+    const request = new Request("http://signer.test/v1/uploads", { method: "POST", headers: { "Content-Type": "application/json" }, body, duplex: "half" } as RequestInit);
+    peers.set(request, "192.0.2.77");
+    expect((await app.fetch(request, { ...baseEnv, SIGN_LIMITER: limiter })).status).toBe(200);
+    expect(limiter.keys).toEqual(["ip:192.0.2.77"]);
+  });
+
   it("counts a login only once its code is well-formed", async () => {
     const limiter = recordingLimiter();
-    const env = { ...wechatEnv, SESSION_LIMITER: limiter };
+    const env = hostEnv({ ...wechatEnv, SESSION_LIMITER: limiter });
     const init = (code: string) => ({ method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": "192.0.2.1" }, body: JSON.stringify({ code }) });
     expect((await createApp().request("http://signer.test/v1/session", init("bad code!"), env)).status).toBe(400);
     expect(limiter.keys).toEqual([]);

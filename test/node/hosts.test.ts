@@ -1,0 +1,131 @@
+/**
+ * The signer built for the hosts inside mainland China, started as their users start it: the SCF bundle from its
+ * scf_bootstrap, and `node dist/node/server.mjs` reading a `.env` (what `npm run start:node` runs). Each answers
+ * /healthz and signs an upload that the COS emulator accepts, through the Mini Program's own library.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../bench/workerd.js";
+import { createUploader } from "../../miniprogram/cos-upload/index";
+import { wxNode } from "../../wx-node/index";
+import { fixtures, OLD_BUCKET, runTool, SECRET_ID, SECRET_KEY, startEmulator } from "./harness";
+
+const root = resolve(import.meta.dirname, "../..");
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let files: Awaited<ReturnType<typeof fixtures>>;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  const built = await runTool("scripts/build-hosts.ts", ["node", "scf", "edgeone"]);
+  expect(built.code, built.stderr).toBe(0);
+  emulator = await startEmulator();
+  files = await fixtures("hosts");
+}, 120_000);
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  await emulator?.dispose();
+  await files?.dispose();
+});
+
+const signerEnv = () => ({ COS_SECRET_ID: SECRET_ID, COS_SECRET_KEY: SECRET_KEY, COS_BUCKET: OLD_BUCKET.name, COS_REGION: OLD_BUCKET.region, COS_ENDPOINT: emulator.url, AUTH_MODE: "none" });
+
+/** Starts a host process and waits until its /healthz answers. */
+async function started(command: string, args: string[], options: { cwd: string; env: Record<string, string> }, url: string): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd: options.cwd, env: { PATH: process.env.PATH!, ...options.env } as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`exited early:\n${output}`);
+    if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) return child;
+    if (Date.now() > deadline) throw new Error(`no answer:\n${output}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+async function uploadThrough(signerUrl: string, method: "put" | "post"): Promise<void> {
+  const bytes = randomBytes(40_000);
+  const filePath = await files.write(`${method}-${randomBytes(4).toString("hex")}.jpg`, bytes);
+  const result = await createUploader({ signerUrl, wx: wxNode }).upload({ filePath, size: bytes.length, method });
+  expect((await emulator.store.get(OLD_BUCKET.name, result.key))?.body.equals(bytes)).toBe(true);
+}
+
+describe("Tencent SCF web function bundle", () => {
+  it("has an executable scf_bootstrap with LF line endings that starts the server on 0.0.0.0:9000 by default", async () => {
+    const bootstrap = join(root, "dist/scf/scf_bootstrap");
+    expect((await stat(bootstrap)).mode & 0o111).not.toBe(0);
+    const text = await readFile(bootstrap, "utf8");
+    expect(text.startsWith("#!/bin/bash\n")).toBe(true);
+    expect(text).not.toContain("\r");
+    expect(text).toContain('PORT="${PORT:-9000}"');
+    expect(text).toContain('HOST="${HOST:-0.0.0.0}"');
+  });
+
+  it("started from scf_bootstrap: answers /healthz and signs PUT and POST uploads that COS accepts", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    await started(join(root, "dist/scf/scf_bootstrap"), [], { cwd: join(root, "dist/scf"), env: { ...signerEnv(), PORT: String(port), HOST: "127.0.0.1" } }, url);
+    await uploadThrough(url, "put");
+    await uploadThrough(url, "post");
+  }, 30_000);
+
+  it("stops gracefully on SIGTERM", async () => {
+    const port = await freePort();
+    const child = await started(join(root, "dist/scf/scf_bootstrap"), [], { cwd: join(root, "dist/scf"), env: { ...signerEnv(), PORT: String(port), HOST: "127.0.0.1" } }, `http://127.0.0.1:${port}`);
+    child.kill("SIGTERM");
+    const code = await new Promise((done) => child.once("exit", done));
+    expect(code).toBe(0);
+  }, 30_000);
+});
+
+describe("npm run start:node (dist/node/server.mjs)", () => {
+  it("reads .env beside it (UPLOAD_PROFILES as JSON) and serves a multipart upload end to end", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "start-node-"));
+    try {
+      const port = await freePort();
+      const profiles = { video: { bucket: OLD_BUCKET.name, endpoint: emulator.url, extensions: ["mp4"], multipartThreshold: 1024 * 1024 } };
+      const dotenv = Object.entries({ ...signerEnv(), PORT: String(port), HOST: "127.0.0.1", UPLOAD_PROFILES: JSON.stringify(profiles) })
+        .map(([name, value]) => `${name}='${value}'`)
+        .join("\n");
+      await writeFile(join(dir, ".env"), `${dotenv}\n`);
+      const url = `http://127.0.0.1:${port}`;
+      await started(process.execPath, [join(root, "dist/node/server.mjs")], { cwd: dir, env: {} }, url);
+      expect(await (await fetch(`${url}/v1/profiles`)).json()).toMatchObject({ profiles: expect.arrayContaining([expect.objectContaining({ name: "video" })]) });
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      const filePath = await files.write("clip.mp4", bytes);
+      process.env.COS_UPLOAD_STATE = join(dir, "uploads.json");
+      const result = await createUploader({ signerUrl: url, wx: wxNode }).upload({ filePath, size: bytes.length, method: "put", profile: "video" });
+      delete process.env.COS_UPLOAD_STATE;
+      expect(result.size).toBe(bytes.length);
+      expect((await emulator.store.get(OLD_BUCKET.name, result.key))?.body.equals(bytes)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe("EdgeOne edge function bundle", () => {
+  it("hands the request and the project's env (secrets included) to the signer; limits per client address", async () => {
+    const { onRequest } = (await import(join(root, "dist/edgeone/edge-functions/[[default]].js"))) as typeof import("../../worker/src/hosts/edgeone.js");
+    const env = { ...signerEnv(), COS_ENDPOINT: "https://cos.example.invalid" };
+    const context = (path: string, clientIp: string) => ({
+      request: Object.assign(new Request(`https://sign.example.com${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"ext":"jpg","size":1}' }), { eo: { clientIp } }),
+      env,
+      waitUntil: () => undefined,
+    });
+    const first = await onRequest(context("/v1/uploads", "203.0.113.50"));
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { headers: Record<string, string> }).headers.Authorization).toContain(`q-ak=${SECRET_ID}`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) statuses.push((await onRequest(context("/v1/uploads", "203.0.113.50"))).status);
+    expect(statuses.at(-1)).toBe(429);
+    expect((await onRequest(context("/v1/uploads", "203.0.113.51"))).status).toBe(200);
+  });
+});

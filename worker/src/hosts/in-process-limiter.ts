@@ -1,0 +1,38 @@
+/**
+ * Rate limits where there is no Workers Rate Limiting binding (Node, Tencent SCF, EdgeOne): a fixed window per key,
+ * in this process only. Each instance counts on its own, so N instances allow up to N times the limit — state that
+ * next to the deployment (README, "Where to run it").
+ */
+const MAX_KEYS = 100_000;
+
+export interface InProcessLimiter {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+
+/** `limit` requests per `periodSeconds` per key, like `[[ratelimits]] simple = { limit, period }`. */
+export function inProcessLimiter(limit: number, periodSeconds: number, now: () => number = Date.now): InProcessLimiter {
+  const windows = new Map<string, { start: number; count: number }>();
+  return {
+    async limit({ key }) {
+      const time = now();
+      let window = windows.get(key);
+      if (!window || time - window.start >= periodSeconds * 1000) {
+        // Forget the oldest keys first when many callers come and go.
+        if (!window && windows.size >= MAX_KEYS) windows.delete(windows.keys().next().value!);
+        window = { start: time, count: 0 };
+        windows.set(key, window);
+      }
+      window.count++;
+      return { success: window.count <= limit };
+    },
+  };
+}
+
+/** The limiters wrangler.toml declares, in process: the same names, limits and period. */
+export function inProcessLimiters() {
+  return {
+    SIGN_LIMITER: inProcessLimiter(60, 60),
+    SESSION_LIMITER: inProcessLimiter(20, 60),
+    MULTIPART_LIMITER: inProcessLimiter(120, 60),
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * `npm run start:node`, and the Tencent SCF web function's entry: the signer on PORT (default 8787; SCF: 9000) and
+ * HOST (default 0.0.0.0), configured from the environment and a `.env` file beside it. SIGTERM (SCF, containers)
+ * and SIGINT stop it gracefully: requests in flight finish, new ones are refused.
+ */
+import { existsSync } from "node:fs";
+import { startNodeServer } from "./node.js";
+
+// Node 20.12+ reads a .env file itself; on older runtimes (SCF offers Node 18) set the environment instead.
+if (existsSync(".env") && typeof process.loadEnvFile === "function") process.loadEnvFile(".env");
+
+const port = Number(process.env.PORT ?? 8787);
+const running = await startNodeServer({ env: { ...process.env }, port, hostname: process.env.HOST ?? "0.0.0.0" });
+console.log(JSON.stringify({ level: "info", message: `cos-edge-signer listening on ${running.url}` }));
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    running.close().then(() => process.exit(0));
+    // Connections kept alive by clients would hold the close open: give them 10 s.
+    setTimeout(() => process.exit(0), 10_000).unref();
+  });
+}

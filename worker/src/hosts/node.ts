@@ -1,0 +1,64 @@
+/**
+ * The signer as a Node HTTP server (@hono/node-server): the same app, configured from a plain record of the same
+ * variable names, with in-process rate limits. Used by `npm run start:node` and the Tencent SCF bundle.
+ */
+import { type ServerType, serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { createApp } from "../app.js";
+import type { SignerEnv } from "../config.js";
+import { inProcessLimiters } from "./in-process-limiter.js";
+
+export interface NodeServerOptions {
+  /** The variables and secrets, as on Workers (`UPLOAD_PROFILES` as JSON). */
+  readonly env: Record<string, string | undefined>;
+  readonly port: number;
+  readonly hostname: string;
+}
+
+export interface NodeServer {
+  readonly url: string;
+  readonly server: ServerType;
+  /** Stops accepting connections and waits for the requests in flight. */
+  close(): Promise<void>;
+}
+
+/**
+ * Where the caller's address is read: the socket's peer, or — behind a proxy or gateway that sets it, such as SCF's
+ * API gateway — the last address of the header named by CLIENT_ADDRESS_HEADER (the one the proxy itself appended).
+ */
+function addressReader(header: string | undefined) {
+  const peers = new WeakMap<Request, string>();
+  return {
+    remember: (request: Request, peer: string | undefined) => peer !== undefined && peers.set(request, peer),
+    read: (request: Request) => {
+      if (header) return request.headers.get(header)?.split(",").at(-1)?.trim() || undefined;
+      return peers.get(request);
+    },
+  };
+}
+
+export function startNodeServer({ env, port, hostname }: NodeServerOptions): Promise<NodeServer> {
+  const addresses = addressReader(env.CLIENT_ADDRESS_HEADER?.trim() || undefined);
+  const app = createApp({ clientAddress: addresses.read });
+  const bindings: SignerEnv & Record<string, unknown> = { ...env, ...inProcessLimiters() };
+  return new Promise((resolve) => {
+    const server = serve(
+      {
+        fetch: (request, node: { incoming?: { socket?: { remoteAddress?: string } } }) => {
+          addresses.remember(request, node.incoming?.socket?.remoteAddress);
+          return app.fetch(request, bindings);
+        },
+        port,
+        hostname,
+      },
+      (info: AddressInfo) => {
+        const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+        resolve({
+          url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${info.port}`,
+          server,
+          close: () => new Promise<void>((done) => server.close(() => done())),
+        });
+      },
+    );
+  });
+}
