@@ -16,6 +16,7 @@ import { issueSession } from "../worker/src/auth/session.js";
 import { DEFAULT_WECHAT_API_ORIGIN, parseProfiles } from "../worker/src/config.js";
 import { issueUploadToken, planParts } from "../worker/src/multipart/index.js";
 import { createPostForm, signRequest } from "../worker/src/cos/index.js";
+import { nodeDigest } from "../scripts/node-digest.js";
 import { freePort, startWorkerd, stopProcess, waitForHttp } from "./workerd.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -115,7 +116,15 @@ async function coreInNode() {
     const signKey = createHmac("sha1", credentials.secretKey).update("1795600000;1795600660").digest("hex");
     return [Buffer.from(policy).toString("base64"), createHmac("sha1", signKey).update(createHash("sha1").update(policy).digest("hex")).digest("hex")];
   });
-  return { ours, sdkPut, nodeCryptoPost };
+  // The Node and SCF builds put digest-node.ts (node:crypto) in place of digest.ts: the same core, bundled so.
+  const bundled = join(await mkdtemp(join(tmpdir(), "bench-core-")), "core.mjs");
+  await build({ entryPoints: [join(root, "worker/src/cos/index.ts")], bundle: true, platform: "node", format: "esm", outfile: bundled, plugins: [nodeDigest], logLevel: "error" });
+  const nodeBuild = (await import(bundled)) as typeof import("../worker/src/cos/index.js");
+  const oursNodeCrypto = {
+    put: await timeLoop(CORE_SIGNATURES, (i) => nodeBuild.signRequest(credentials, putRequest(i), keyTime)),
+    post: await timeLoop(CORE_SIGNATURES, (i) => nodeBuild.createPostForm(credentials, { bucket, key: objectKey(i), keyTime, contentLengthRange: [0, 104857600] })),
+  };
+  return { ours, oursNodeCrypto, sdkPut, nodeCryptoPost };
 }
 
 // ---------------------------------------------------------------- 2. HTTP
@@ -241,6 +250,24 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
     await empty.stop();
   }
 
+  // The Node host (npm run start:node, SCF) as built: node:crypto signing, sessions on, no in-process limits.
+  const nodeServer = join(bundleDir, "node-server.mjs");
+  await build({ entryPoints: [join(root, "worker/src/hosts/node-main.ts")], bundle: true, platform: "node", format: "esm", minify: true, outfile: nodeServer, plugins: [nodeDigest], logLevel: "error", banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' } });
+  const nodePort = await freePort();
+  const nodeEnv = { ...vars, ...secrets, AUTH_MODE: "wechat", SEED_ROUTES: "true", RATE_LIMITS: "off", PORT: String(nodePort), HOST: "127.0.0.1" };
+  const node = spawn(process.execPath, [nodeServer], { env: { PATH: process.env.PATH, ...nodeEnv } as unknown as NodeJS.ProcessEnv, stdio: "ignore" });
+  try {
+    const url = `http://127.0.0.1:${nodePort}`;
+    await waitForHttp(url);
+    for (const route of ROUTES.slice(0, 2)) {
+      await load("node server", url, node.pid!, route, 16, 1);
+      log(`  node server  ${route.name}, 64 connections`);
+      results.push(await load("node server", url, node.pid!, route, 64, DURATION_SECONDS));
+    }
+  } finally {
+    await stopProcess(node);
+  }
+
   const port = await freePort();
   const baseline = spawn(process.execPath, [join(root, "bench/baseline/server.mjs")], { env: { ...process.env, PORT: String(port) }, stdio: "ignore" });
   try {
@@ -274,6 +301,7 @@ const LABELS: Record<string, string> = {
   workerd: "ours (workerd)",
   "without sessions": "breakdown: ours with AUTH_MODE=none,",
   baseline: "baseline (express + node:crypto)",
+  "node server": "Node server (npm run start:node, SCF),",
   "empty Worker": "reference: empty Worker in workerd, any path",
   "bare Hono": "reference: bare Hono JSON app in workerd, any path",
 };
@@ -299,10 +327,12 @@ try {
   lines.push("| Signing core (one signature) | µs | per second |", "|---|---:|---:|");
   for (const [label, value] of [
     ["PUT Authorization — ours in workerd", workerdCore.put],
-    ["PUT Authorization — ours in Node", nodeCore.ours.put],
+    ["PUT Authorization — ours in Node (WebCrypto)", nodeCore.ours.put],
+    ["PUT Authorization — ours in Node (node:crypto: the Node / SCF build)", nodeCore.oursNodeCrypto.put],
     ["PUT Authorization — cos-nodejs-sdk-v5 getAuthorization in Node", nodeCore.sdkPut],
     ["POST policy — ours in workerd", workerdCore.post],
-    ["POST policy — ours in Node", nodeCore.ours.post],
+    ["POST policy — ours in Node (WebCrypto)", nodeCore.ours.post],
+    ["POST policy — ours in Node (node:crypto: the Node / SCF build)", nodeCore.oursNodeCrypto.post],
     ["POST policy — node:crypto (Tencent sample style) in Node", nodeCore.nodeCryptoPost],
   ] as const) {
     lines.push(`| ${label} | ${us(value)} | ${perSecond(value)} |`);
@@ -310,7 +340,7 @@ try {
   lines.push("", "| HTTP | connections | req/s | p50 ms | p99 ms | errors | non-2xx | CPU ms/req | vs baseline req/s |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of load) {
     const baseline = load.find((b) => b.target === "baseline" && b.connections === row.connections);
-    const ratio = (row.target === "workerd" || row.target === "without sessions") && baseline ? `${(row.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}×` : "";
+    const ratio = (row.target === "workerd" || row.target === "without sessions" || row.target === "node server") && baseline ? `${(row.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}×` : "";
     lines.push(
       `| ${LABELS[row.target]}${row.target === "empty Worker" || row.target === "bare Hono" ? "" : ` ${row.route}`} | ${row.connections} | ${row.requestsPerSecond.toLocaleString("en-US")} | ${row.p50Ms} | ${row.p99Ms} | ${row.errors} | ${row.non2xx} | ${row.cpuMsPerRequest.toFixed(3)} | ${ratio} |`,
     );

@@ -8,7 +8,8 @@
  */
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
+import { nodeDigest } from "./node-digest.js";
 
 const root = resolve(import.meta.dirname, "..");
 const targets = process.argv.slice(2);
@@ -17,14 +18,6 @@ if (targets.length === 0 || targets.some((target) => !known.includes(target))) {
   process.stderr.write(`usage: tsx scripts/build-hosts.ts ${known.join("|")} …\n`);
   process.exit(2);
 }
-
-/** digest.ts → digest-node.ts, the same interface over node:crypto. */
-const nodeDigest: Plugin = {
-  name: "node-digest",
-  setup(builder) {
-    builder.onResolve({ filter: /\/digest\.js$/ }, () => ({ path: join(root, "worker/src/cos/digest-node.ts") }));
-  },
-};
 
 async function bundleNode(outfile: string): Promise<void> {
   await build({
