@@ -1,8 +1,8 @@
 /**
- * `npm run whitelist [-- --config wrangler.toml] [--env NAME]`: the exact domains to enter in the WeChat admin console
+ * `npm run whitelist [-- --config wrangler.toml] [--env NAME] [--signer URL]`: the exact domains to enter in the WeChat admin console
  * (Development → Development Settings → Server domains) for the upload profiles in wrangler.toml. One regional domain
  * per region for path-style profiles, one bucket domain each otherwise; warns about path-style, which buckets created
- * after 2024-01-01 refuse.
+ * after 2024-01-01 refuse. The signer's own domain comes from `--signer` (SCF, EdgeOne, Node) or the Worker's routes.
  */
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
@@ -10,7 +10,7 @@ import { parseProfiles, type SignerEnv, type UploadProfile } from "../worker/src
 import { objectLocation } from "../worker/src/cos-target.js";
 import { ConfigError } from "../worker/src/errors.js";
 
-const { values } = parseArgs({ options: { config: { type: "string", default: "wrangler.toml" }, env: { type: "string" } } });
+const { values } = parseArgs({ options: { config: { type: "string", default: "wrangler.toml" }, env: { type: "string" }, signer: { type: "string" } } });
 const config = unstable_readConfig({ config: values.config, ...(values.env ? { env: values.env } : {}) });
 
 // Domains depend on vars only; key pairs are secrets the console never needs, so placeholders stand in for them.
@@ -37,9 +37,9 @@ for (const profile of profiles.values()) {
 }
 
 const routes = (config.routes ?? []) as (string | { pattern: string })[];
-const signerDomains = routes
-  .map((route) => (typeof route === "string" ? route : route.pattern))
-  .map((pattern) => `https://${pattern.replace(/\/.*$/, "").replace(/^\*\.?/, "")}`);
+const signerDomains = values.signer
+  ? [new URL(values.signer.includes("://") ? values.signer : `https://${values.signer}`).origin]
+  : routes.map((route) => (typeof route === "string" ? route : route.pattern)).map((pattern) => `https://${pattern.replace(/\/.*$/, "").replace(/^\*\.?/, "")}`);
 const line = (origin: string, note: string) => `  ${origin.padEnd(58)} ${note}`;
 const profilesOf = (names: string[]) => `${names.length > 1 ? "profiles" : "profile"} ${names.join(", ")}`;
 

@@ -36,8 +36,8 @@ credentials = "partner"
 
 afterAll(() => dir?.dispose());
 
-function whitelist(config: string) {
-  return runTool("scripts/whitelist.ts", ["--config", join(dir.dir, config)], { cwd: dir.dir });
+function whitelist(config: string, ...more: string[]) {
+  return runTool("scripts/whitelist.ts", ["--config", join(dir.dir, config), ...more], { cwd: dir.dir });
 }
 
 describe("npm run whitelist", () => {
@@ -52,6 +52,13 @@ describe("npm run whitelist", () => {
     expect(uploadFile).toMatch(/cos\.ap-guangzhou\.myqcloud\.com\s+profiles avatar, photo \(POST uploads\)/);
     expect(stdout).toContain("! profiles avatar, photo use the regional domain (path-style): buckets created after 2024-01-01 refuse it");
     expect(stdout).not.toMatch(/video[^\n]*path-style/);
+  }, 30_000);
+
+  it("prints the signer's domain given with --signer (SCF, EdgeOne, Node) instead of the Worker's routes", async () => {
+    const { code, stdout } = await whitelist("wrangler.toml", "--signer", "sign.example.cn");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ {2}https:\/\/sign\.example\.cn\s+the signer$/m);
+    expect(stdout).not.toContain("https://sign.example.com");
   }, 30_000);
 
   it("names the profile and field of a configuration mistake", async () => {
