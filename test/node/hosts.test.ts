@@ -111,6 +111,24 @@ describe("npm run start:node (dist/node/server.mjs)", () => {
   }, 30_000);
 });
 
+describe("the Node server's in-process rate limits", () => {
+  it("60 new uploads a minute per caller, behind a proxy counted by the address the proxy appended", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    await started(process.execPath, [join(root, "dist/node/server.mjs")], { cwd: root, env: { ...signerEnv(), PORT: String(port), HOST: "127.0.0.1", CLIENT_ADDRESS_HEADER: "X-Forwarded-For" } }, url);
+    const upload = (address: string) =>
+      fetch(`${url}/v1/uploads`, { method: "POST", headers: { "Content-Type": "application/json", "X-Forwarded-For": `10.0.0.1, ${address}` }, body: '{"ext":"jpg","size":1}' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 61; i++) statuses.push((await upload("203.0.113.70")).status);
+    expect(statuses.slice(0, 60).every((status) => status === 200)).toBe(true);
+    const limited = await upload("203.0.113.70");
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("Retry-After")).toBe("60");
+    // The proxy's own entry (the last one) counts, not the client-written first one.
+    expect((await upload("203.0.113.71")).status).toBe(200);
+  }, 30_000);
+});
+
 describe("EdgeOne edge function bundle", () => {
   it("hands the request and the project's env (secrets included) to the signer; limits per client address", async () => {
     const { onRequest } = (await import(join(root, "dist/edgeone/edge-functions/[[default]].js"))) as typeof import("../../worker/src/hosts/edgeone.js");
