@@ -10,7 +10,7 @@ import { afterAll, expect } from "vitest";
 import type { SignerEnv } from "../../worker/src/config.js";
 import { onRequest } from "../../worker/src/hosts/edgeone.js";
 import { type NodeServer, startNodeServer } from "../../worker/src/hosts/node.js";
-import { baseEnv, SECRETS, wechatEnv } from "../../worker/test/helpers.js";
+import { baseEnv, overCall, SECRETS } from "../../worker/test/helpers.js";
 import { wechatStub } from "../support/wechat-stub.js";
 
 export { authorizationFields, baseEnv, decodePolicy, type ErrorBody, SECRET_KEY, SECRETS, SESSION_SECRET, signSessionClaims, wechatEnv } from "../../worker/test/helpers.js";
@@ -62,12 +62,4 @@ export async function call(path: string, init: RequestInit = {}, env: SignerEnv 
   return response;
 }
 
-export function postJson(path: string, body: unknown, env: SignerEnv = baseEnv, headers: Record<string, string> = {}): Promise<Response> {
-  return call(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, env);
-}
-
-export async function login(name: string, env: SignerEnv = wechatEnv): Promise<string> {
-  const response = await postJson("/v1/session", { code: `code-${name}` }, env);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { token: string }).token;
-}
+export const { postJson, login } = overCall(call);

@@ -3,28 +3,12 @@
  * that no line holds a secret (SecretKey, AppSecret, session secret, WeChat session_key).
  */
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, expect, vi } from "vitest";
 import type { SignerEnv } from "../src/config.js";
-import { SECRETS } from "./helpers.js";
+import { captureConsole } from "./console-capture.js";
 
-const lines: string[] = [];
-
-beforeAll(() => {
-  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
-  }
-});
-
-afterAll(() => {
-  const bindings = env as SignerEnv;
-  const secrets = [...SECRETS, bindings.COS_SECRET_KEY, bindings.WX_APPSECRET, bindings.SESSION_SECRET].filter((s): s is string => typeof s === "string" && s !== "");
-  for (const line of lines) for (const secret of secrets) expect(line).not.toContain(secret);
-  vi.restoreAllMocks();
-});
+const bindings = env as SignerEnv;
 
 /** What the Worker logged so far in this file. */
-export function capturedLogs(): readonly string[] {
-  return lines;
-}
+export const capturedLogs = captureConsole(() =>
+  [bindings.COS_SECRET_KEY, bindings.WX_APPSECRET, bindings.SESSION_SECRET].filter((secret): secret is string => typeof secret === "string"),
+);

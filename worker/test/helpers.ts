@@ -44,16 +44,20 @@ export async function call(path: string, init: RequestInit = {}, env: SignerEnv 
   return response;
 }
 
-export function postJson(path: string, body: unknown, env: SignerEnv = baseEnv, headers: Record<string, string> = {}): Promise<Response> {
-  return call(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, env);
+/** `postJson` and `login` over a `call` (the other hosts' helpers bring their own `call`). */
+export function overCall(send: typeof call) {
+  const postJson = (path: string, body: unknown, env: SignerEnv = baseEnv, headers: Record<string, string> = {}): Promise<Response> =>
+    send(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, env);
+  /** Logs in through POST /v1/session with a stub code (`code-<name>`) and returns the token. */
+  const login = async (name: string, env: SignerEnv = wechatEnv): Promise<string> => {
+    const response = await postJson("/v1/session", { code: `code-${name}` }, env);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { token: string }).token;
+  };
+  return { postJson, login };
 }
 
-/** Logs in through POST /v1/session with a stub code (`code-<name>`) and returns the token. */
-export async function login(name: string, env: SignerEnv = wechatEnv): Promise<string> {
-  const response = await postJson("/v1/session", { code: `code-${name}` }, env);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { token: string }).token;
-}
+export const { postJson, login } = overCall(call);
 
 export interface ErrorBody {
   error: { code: string; message: string };
