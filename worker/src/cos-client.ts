@@ -74,7 +74,7 @@ export function cosError(code: string | undefined, status: number): SignerError 
 export async function callCos(profile: UploadProfile, call: CosCall): Promise<Response> {
   const location = objectLocation(profile, call.key);
   const url = `${location.url}${queryString(call.query)}`;
-  let failure: SignerError = cosError(undefined, 0);
+  let failure: SignerError | undefined;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     // Signed afresh per attempt: a retry after a slow failure must not carry an old signature.
     const { authorization } = await signRequest(
@@ -104,7 +104,7 @@ export async function callCos(profile: UploadProfile, call: CosCall): Promise<Re
     if (response.status < 500) throw failure;
     await backoff(attempt);
   }
-  throw failure;
+  throw failure!;
 }
 
 function backoff(attempt: number): Promise<void> {

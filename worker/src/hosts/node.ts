@@ -29,7 +29,9 @@ export interface NodeServer {
 function addressReader(header: string | undefined) {
   const peers = new WeakMap<Request, string>();
   return {
-    remember: (request: Request, peer: string | undefined) => peer !== undefined && peers.set(request, peer),
+    remember(request: Request, peer: string | undefined): void {
+      if (peer !== undefined) peers.set(request, peer);
+    },
     read: (request: Request) => {
       if (header) return request.headers.get(header)?.split(",").at(-1)?.trim() || undefined;
       return peers.get(request);
