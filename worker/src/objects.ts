@@ -8,6 +8,7 @@ import { keyTimeAt, presignUrl } from "./cos/index.js";
 import { callCos } from "./cos-client.js";
 import { objectLocation } from "./cos-target.js";
 import { InvalidRequestError, SignerError } from "./errors.js";
+import { hmacKey } from "./hmac-keys.js";
 
 /** How long a receipt is valid: long enough for the app's backend to receive and check it. */
 export const RECEIPT_TTL_SECONDS = 600;
@@ -54,20 +55,12 @@ export async function objectFacts(profile: UploadProfile, key: string, user: str
   };
 }
 
-const UTF8 = new TextEncoder();
-const receiptKeys = new Map<string, Promise<CryptoKey>>();
-
 /** The receipt: an HS256 JWS over the facts, with RECEIPT_SECRET, valid RECEIPT_TTL_SECONDS. */
 export async function receiptFor(facts: ObjectFacts, secret: string, now: Date): Promise<{ receipt: string; expiresAt: string }> {
-  let key = receiptKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", UTF8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    receiptKeys.set(secret, key);
-  }
   const iat = Math.floor(now.getTime() / 1000);
   const exp = iat + RECEIPT_TTL_SECONDS;
   const claims = { ...facts, iss: "cos-edge-signer", aud: RECEIPT_AUDIENCE, ...(facts.user ? { sub: facts.user } : {}), iat, exp };
-  return { receipt: await sign(claims, await key, "HS256"), expiresAt: new Date(exp * 1000).toISOString() };
+  return { receipt: await sign(claims, await hmacKey(secret), "HS256"), expiresAt: new Date(exp * 1000).toISOString() };
 }
 
 /** POSTs the receipt to the app's backend, three tries with backoff; failures are logged, never thrown. */

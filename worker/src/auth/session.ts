@@ -10,6 +10,7 @@ import { sign, verify } from "hono/jwt";
 import type { AuthConfig } from "../config.js";
 import { toHex } from "../cos/index.js";
 import { UnauthorizedError } from "../errors.js";
+import { derivedHmacKey, hmacKey } from "../hmac-keys.js";
 
 type WechatAuth = Extract<AuthConfig, { mode: "wechat" }>;
 
@@ -20,27 +21,9 @@ const TOKEN_KEY_LABEL = "cos-edge-signer/session-token/v1";
 
 const UTF8 = new TextEncoder();
 
-function hmacKey(secret: BufferSource): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-}
-
-async function derivedTokenKey(sessionSecret: string): Promise<CryptoKey> {
-  return hmacKey(await crypto.subtle.sign("HMAC", await hmacKey(UTF8.encode(sessionSecret)), UTF8.encode(TOKEN_KEY_LABEL)));
-}
-
-// Both keys made once per isolate, not on every request (hono/jwt accepts a CryptoKey).
-let keys: { auth: WechatAuth; token: Promise<CryptoKey>; segment: Promise<CryptoKey> } | undefined;
-
-function keysFor(auth: WechatAuth) {
-  if (keys?.auth.sessionSecret !== auth.sessionSecret || keys.auth.userSegmentSecret !== auth.userSegmentSecret) {
-    keys = { auth, token: derivedTokenKey(auth.sessionSecret), segment: hmacKey(UTF8.encode(auth.userSegmentSecret)) };
-  }
-  return keys;
-}
-
 /** 20 hex characters (80 bits) of HMAC-SHA256(segment secret, "user:" + openid): stable per user, not reversible. */
 export async function userSegment(auth: WechatAuth, openid: string): Promise<string> {
-  return toHex(await crypto.subtle.sign("HMAC", await keysFor(auth).segment, UTF8.encode(`user:${openid}`))).slice(0, 20);
+  return toHex(await crypto.subtle.sign("HMAC", await hmacKey(auth.userSegmentSecret), UTF8.encode(`user:${openid}`))).slice(0, 20);
 }
 
 export interface Session {
@@ -53,7 +36,7 @@ export async function issueSession(auth: WechatAuth, openid: string, now: Date):
   const iat = Math.floor(now.getTime() / 1000);
   const exp = iat + auth.sessionTtlSeconds;
   const claims = { iss: SESSION_ISSUER, aud: auth.appId, sub: await userSegment(auth, openid), iat, exp };
-  const token = await sign(claims, await keysFor(auth).token, "HS256");
+  const token = await sign(claims, await derivedHmacKey(auth.sessionSecret, TOKEN_KEY_LABEL), "HS256");
   return { token, expiresAt: new Date(exp * 1000).toISOString(), expiresIn: auth.sessionTtlSeconds };
 }
 
@@ -79,7 +62,7 @@ export async function sessionUser(auth: WechatAuth, authorization: string | unde
   }
   let payload: Record<string, unknown>;
   try {
-    payload = await verify(token, await keysFor(auth).token, { alg: "HS256", iss: SESSION_ISSUER, aud: auth.appId });
+    payload = await verify(token, await derivedHmacKey(auth.sessionSecret, TOKEN_KEY_LABEL), { alg: "HS256", iss: SESSION_ISSUER, aud: auth.appId });
   } catch (error) {
     // hono/jwt's error classes are not exported; their names are set by the library.
     if (error instanceof Error && error.name === "JwtTokenExpired") throw expired();

@@ -7,13 +7,13 @@
 import { decode, sign, verify } from "hono/jwt";
 import type { UploadProfile } from "../config.js";
 import { SignerError } from "../errors.js";
+import { derivedHmacKey } from "../hmac-keys.js";
 import type { PartPlan } from "./parts.js";
 
 /** How long an upload may take, interruptions and app restarts included. */
 export const UPLOAD_TOKEN_TTL_SECONDS = 24 * 3600;
 const AUDIENCE = "cos-edge-signer/multipart";
 const KEY_LABEL = "cos-edge-signer/upload-token/v1";
-const UTF8 = new TextEncoder();
 
 export interface UploadClaims extends PartPlan {
   readonly sub: string;
@@ -25,19 +25,8 @@ export interface UploadClaims extends PartPlan {
   readonly exp: number;
 }
 
-const keys = new Map<string, Promise<CryptoKey>>();
-
-/** HMAC-SHA256(SecretKey, label), kept per SecretKey: the token never sees the SecretKey itself. */
-function tokenKey(profile: UploadProfile): Promise<CryptoKey> {
-  const secret = profile.credentials.secretKey;
-  let key = keys.get(secret);
-  if (!key) {
-    const hmac = (raw: BufferSource) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-    key = hmac(UTF8.encode(secret)).then((k) => crypto.subtle.sign("HMAC", k, UTF8.encode(KEY_LABEL))).then(hmac);
-    keys.set(secret, key);
-  }
-  return key;
-}
+/** HMAC-SHA256(SecretKey, label): the token never sees the SecretKey itself. */
+const tokenKey = (profile: UploadProfile) => derivedHmacKey(profile.credentials.secretKey, KEY_LABEL);
 
 export async function issueUploadToken(profile: UploadProfile, claims: Omit<UploadClaims, "exp">, now: Date): Promise<{ token: string; exp: number }> {
   const iat = Math.floor(now.getTime() / 1000);
