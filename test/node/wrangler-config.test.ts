@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { describe, expect, it } from "vitest";
+import { LIMITS_PER_MINUTE } from "../../worker/src/hosts/in-process-limiter.js";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../worker/src/limits.js";
 
 describe("wrangler.toml", () => {
@@ -13,6 +14,12 @@ describe("wrangler.toml", () => {
     );
     expect(Object.keys(limiters).sort()).toEqual(["MULTIPART_LIMITER", "SESSION_LIMITER", "SIGN_LIMITER"]);
     for (const simple of Object.values(limiters)) expect(simple.period).toBe(RATE_LIMIT_PERIOD_SECONDS);
+  });
+
+  it("and the other hosts' in-process limiters count the same", () => {
+    const config = unstable_readConfig({ config: join(import.meta.dirname, "../../wrangler.toml") });
+    const limits = Object.fromEntries((config.ratelimits as { name: string; simple: { limit: number } }[]).map((limiter) => [limiter.name, limiter.simple.limit]));
+    expect(limits).toEqual(LIMITS_PER_MINUTE);
   });
 
   it("makes WeChat sessions the default", async () => {

@@ -28,11 +28,14 @@ export function inProcessLimiter(limit: number, periodSeconds: number, now: () =
   };
 }
 
+/** Requests a minute of each limiter wrangler.toml declares (test/node/wrangler-config.test.ts keeps them equal). */
+export const LIMITS_PER_MINUTE = { SIGN_LIMITER: 60, SESSION_LIMITER: 20, MULTIPART_LIMITER: 120 } as const;
+
 /** The limiters wrangler.toml declares, in process: the same names, limits and period. */
-export function inProcessLimiters() {
+export function inProcessLimiters(): Record<keyof typeof LIMITS_PER_MINUTE, InProcessLimiter> {
   return {
-    SIGN_LIMITER: inProcessLimiter(60, 60),
-    SESSION_LIMITER: inProcessLimiter(20, 60),
-    MULTIPART_LIMITER: inProcessLimiter(120, 60),
+    SIGN_LIMITER: inProcessLimiter(LIMITS_PER_MINUTE.SIGN_LIMITER, 60),
+    SESSION_LIMITER: inProcessLimiter(LIMITS_PER_MINUTE.SESSION_LIMITER, 60),
+    MULTIPART_LIMITER: inProcessLimiter(LIMITS_PER_MINUTE.MULTIPART_LIMITER, 60),
   };
 }
