@@ -1,6 +1,7 @@
 /**
  * A local COS EMULATOR for development and tests — not Tencent's service. It implements what cos-edge-signer's
- * clients use (PUT Object, POST Object, GET/HEAD Object; bucket-domain and regional-domain addressing) and refuses
+ * clients and Tencent's SDKs use (PUT/POST/GET/HEAD Object, multipart uploads, bucket-domain and regional-domain
+ * addressing, and STS GetFederationToken with the issued policy enforced on its temporary keys) and refuses
  * requests the way COS does, with COS-style XML errors, so that uploads can be proved end to end without an account.
  */
 import { randomBytes } from "node:crypto";
@@ -10,6 +11,7 @@ import { Readable } from "node:stream";
 import { CosError, errorXml } from "./errors.js";
 import { crc64, MultipartUploads, streamCompletion } from "./multipart.js";
 import { DiskStore } from "./storage.js";
+import { type PolicyContext, StsEmulator } from "./sts.js";
 import { authorizationOf, verifyPostPolicy, verifyRequestSignature } from "./verify.js";
 
 export interface EmulatedBucket {
@@ -47,6 +49,8 @@ export interface CosEmulator {
   readonly url: string;
   readonly port: number;
   readonly store: DiskStore;
+  /** The STS stand-in on the same origin (requests carrying X-TC-Action): point STS_ENDPOINT at `url`. */
+  readonly sts: StsEmulator;
   /** Every request answered, newest last. */
   readonly log: RequestLogEntry[];
   /** Answer the next `count` object requests with `status` (e.g. 503) before looking at them. */
@@ -82,7 +86,9 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
   let partDelayMs = 0;
   const multipart = new MultipartUploads();
   const maxObjectBytes = options.maxObjectBytes ?? 5 * 1024 ** 3;
-  const secrets = (id: string) => (Object.hasOwn(options.credentials, id) ? options.credentials[id] : undefined);
+  const permanent = (id: string) => (Object.hasOwn(options.credentials, id) ? options.credentials[id] : undefined);
+  const sts = new StsEmulator(permanent, () => now());
+  const secrets = (id: string) => permanent(id) ?? sts.secretOf(id);
 
   function resolve(req: IncomingMessage, url: URL): Target {
     const hostname = (req.headers.host ?? "").replace(/:\d+$/, "");
@@ -114,17 +120,30 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     return Buffer.concat(chunks);
   }
 
+  /** `qcs::cos:<region>:uid/<appid>:<bucket>/<key>`: what a policy's resource patterns are matched against. */
+  const resourceOf = (bucket: EmulatedBucket, key: string) => `qcs::cos:${bucket.region}:uid/${bucket.name.slice(bucket.name.lastIndexOf("-") + 1)}:${bucket.name}/${key}`;
+
+  /** A request signed with temporary keys must bring their token and be allowed by the policy they were issued with. */
+  function checkTemporaryKey(auth: Map<string, string>, token: string | undefined, action: string, target: Target, context: PolicyContext): void {
+    const secretId = auth.get("q-ak")!;
+    if (sts.isTemporary(secretId)) sts.authorize(secretId, token, action, resourceOf(target.bucket, target.key), context);
+  }
+
+  const contentLengthOf = (req: IncomingMessage) => (req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]));
+
   /** A write must carry a valid signature over its method, path, query parameters and signed headers. */
-  function requireSignature(req: IncomingMessage, url: URL, target: Target): void {
+  function requireSignature(req: IncomingMessage, url: URL, target: Target, action: string, context: PolicyContext = {}): void {
     const request = { method: req.method!, pathname: target.signedPath, query: url.searchParams, headers: req.headers };
     const auth = authorizationOf(request);
     if (!auth) throw new CosError(403, "AccessDenied", "Access Denied. Anonymous writes are not allowed.");
     verifyRequestSignature(request, auth, secrets, now());
+    const token = req.headers["x-cos-security-token"] ?? url.searchParams.get("x-cos-security-token") ?? undefined;
+    checkTemporaryKey(auth, Array.isArray(token) ? token[0] : token, action, target, context);
   }
 
   async function putObject(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<void> {
     if (target.key === "") throw new CosError(400, "InvalidArgument", "PUT needs an object key");
-    requireSignature(req, url, target);
+    requireSignature(req, url, target, "PutObject", { contentLength: contentLengthOf(req) });
     const body = await readBody(req, maxObjectBytes);
     if (req.headers["x-cos-forbid-overwrite"] === "true" && (await store.exists(target.bucket.name, target.key))) {
       throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
@@ -157,7 +176,17 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     const rawKey = fields.get("key");
     if (!rawKey) throw new CosError(400, "InvalidArgument", "The form has no key field");
     const key = rawKey.replaceAll("${filename}", file.name);
-    verifyPostPolicy({ bucket: target.bucket.name, fields: new Map([...fields, ["key", key]]), fileSize: file.size }, secrets, now());
+    const signature = fields.get("Signature");
+    if (signature !== undefined && !fields.has("policy")) {
+      // The SDKs' form: an Authorization string over `POST <bucket path>` in a Signature field, no policy. It binds
+      // no key or size, so with temporary keys the policy they were issued with decides.
+      const request = { method: "POST", pathname: target.signedPath, query: url.searchParams, headers: req.headers };
+      const auth = authorizationOf({ ...request, headers: { ...req.headers, authorization: signature } })!;
+      verifyRequestSignature(request, auth, secrets, now());
+      checkTemporaryKey(auth, fields.get("x-cos-security-token"), "PostObject", { ...target, key }, { contentLength: file.size });
+    } else {
+      verifyPostPolicy({ bucket: target.bucket.name, fields: new Map([...fields, ["key", key]]), fileSize: file.size }, secrets, now());
+    }
     // POST Object takes the PUT headers as form fields (cos-wx-sdk-v5 postObject sends x-cos-forbid-overwrite so).
     if (fields.get("x-cos-forbid-overwrite") === "true" && (await store.exists(target.bucket.name, key))) {
       throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
@@ -177,7 +206,11 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     // Reads are public in the emulator unless signed; a signature that is present must be valid.
     const request = { method: req.method!, pathname: target.signedPath, query: url.searchParams, headers: req.headers };
     const auth = authorizationOf(request);
-    if (auth) verifyRequestSignature(request, auth, secrets, now());
+    if (auth) {
+      verifyRequestSignature(request, auth, secrets, now());
+      const token = req.headers["x-cos-security-token"] ?? url.searchParams.get("x-cos-security-token") ?? undefined;
+      checkTemporaryKey(auth, Array.isArray(token) ? token[0] : token, req.method === "HEAD" ? "HeadObject" : "GetObject", target, {});
+    }
     const found = await store.get(target.bucket.name, target.key);
     if (!found) throw new CosError(404, "NoSuchKey", "The specified key does not exist.");
     res.writeHead(200, {
@@ -193,8 +226,14 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
   async function multipartRequest(req: IncomingMessage, url: URL, target: Target, res: ServerResponse, requestId: string): Promise<boolean> {
     const query = url.searchParams;
     const bucket = target.bucket.name;
+    if (req.method === "GET" && target.key === "" && query.has("uploads")) {
+      const prefix = query.get("prefix") ?? "";
+      requireSignature(req, url, target, "ListMultipartUploads", { prefix });
+      res.writeHead(200, { "Content-Type": "application/xml" }).end(multipart.listUploadsXml(bucket, prefix));
+      return true;
+    }
     if (req.method === "POST" && query.has("uploads")) {
-      requireSignature(req, url, target);
+      requireSignature(req, url, target, "InitiateMultipartUpload");
       const forbid = req.headers["x-cos-forbid-overwrite"] === "true";
       if (forbid && (await store.exists(bucket, target.key))) throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
       const uploadId = multipart.initiate(bucket, target.key, req.headers["content-type"] ?? "application/octet-stream", forbid);
@@ -202,7 +241,8 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
       return true;
     }
     if (!query.has("uploadId")) return false;
-    requireSignature(req, url, target);
+    const action = { PUT: "UploadPart", GET: "ListParts", DELETE: "AbortMultipartUpload", POST: "CompleteMultipartUpload" }[req.method ?? ""] ?? "";
+    requireSignature(req, url, target, action, { contentLength: contentLengthOf(req) });
     const uploadId = query.get("uploadId");
     const upload = multipart.get(bucket, target.key, uploadId);
     switch (req.method) {
@@ -249,6 +289,11 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+    if (req.method === "POST" && req.headers["x-tc-action"] !== undefined) {
+      const answer = sts.answer(req.headers, await readBody(req, 64 * 1024));
+      res.writeHead(200, { "Content-Type": "application/json" }).end(answer);
+      return;
+    }
     if (faults && faults.count > 0) {
       faults.count--;
       throw new CosError(faults.status, FAULT_CODES[faults.status] ?? "InjectedFault", "Injected fault (emulator failNext)");
@@ -262,7 +307,17 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
         return postObject(req, url, target, res);
       case "GET":
       case "HEAD":
+        if (target.key === "") {
+          // GET Bucket (listing objects): checked like any signed request, then not emulated.
+          requireSignature(req, url, target, "GetBucket");
+          throw new CosError(501, "NotImplemented", "GET Bucket is not emulated");
+        }
         return getObject(req, url, target, res);
+      case "DELETE":
+        requireSignature(req, url, target, "DeleteObject");
+        await store.delete(target.bucket.name, target.key);
+        res.writeHead(204).end();
+        return;
       case "OPTIONS":
         res.writeHead(200, { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST", "Access-Control-Allow-Headers": "*" }).end();
         return;
@@ -298,6 +353,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     url: `http://${host}:${address.port}`,
     port: address.port,
     store,
+    sts,
     log,
     failNext(status, count = 1) {
       faults = { status, count };

@@ -21,6 +21,7 @@ export interface Upload {
   readonly contentType: string;
   readonly forbidOverwrite: boolean;
   readonly parts: Map<number, Part>;
+  readonly initiated: string;
 }
 
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -66,7 +67,7 @@ export class MultipartUploads {
   initiate(bucket: string, key: string, contentType: string, forbidOverwrite: boolean): string {
     if (key === "") throw new CosError(400, "InvalidArgument", "InitiateMultipartUpload needs an object key");
     const uploadId = `${Date.now()}${randomBytes(12).toString("hex")}`;
-    this.uploads.set(uploadId, { bucket, key, contentType, forbidOverwrite, parts: new Map() });
+    this.uploads.set(uploadId, { bucket, key, contentType, forbidOverwrite, parts: new Map(), initiated: new Date().toISOString() });
     return uploadId;
   }
 
@@ -107,6 +108,22 @@ export class MultipartUploads {
       `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult><Bucket>${upload.bucket}</Bucket><Key>${escape(upload.key)}</Key><UploadId>${uploadId}</UploadId>` +
       `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${page.at(-1) ?? marker}</NextPartNumberMarker><MaxParts>${maxParts}</MaxParts>` +
       `<IsTruncated>${truncated}</IsTruncated>${parts}</ListPartsResult>`
+    );
+  }
+
+  /** ListMultipartUploads (436/7736): the bucket's unfinished uploads under `prefix`, in key order, on one page. */
+  listUploadsXml(bucket: string, prefix: string): string {
+    const uploads = [...this.uploads]
+      .filter(([, upload]) => upload.bucket === bucket && upload.key.startsWith(prefix))
+      .sort(([, a], [, b]) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(
+        ([uploadId, upload]) =>
+          `<Upload><Key>${escape(upload.key)}</Key><UploadId>${uploadId}</UploadId><StorageClass>STANDARD</StorageClass><Initiated>${upload.initiated}</Initiated></Upload>`,
+      )
+      .join("");
+    return (
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${bucket}</Bucket><Encoding-Type/><KeyMarker/><UploadIdMarker/>` +
+      `<NextKeyMarker/><NextUploadIdMarker/><Prefix>${escape(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`
     );
   }
 

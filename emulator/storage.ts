@@ -1,6 +1,6 @@
 /** Objects on disk: one data file and one JSON metadata file per object, named by a hash of bucket and key. */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { crc64 } from "./multipart.js";
 
@@ -45,6 +45,12 @@ export class DiskStore {
     await rename(`${path}.tmp`, path);
     await writeFile(`${path}.json`, JSON.stringify(object));
     return object;
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    const path = this.path(bucket, key);
+    await rm(`${path}.json`, { force: true });
+    await rm(path, { force: true });
   }
 
   async get(bucket: string, key: string): Promise<{ object: StoredObject; body: Buffer } | undefined> {

@@ -1,6 +1,6 @@
 /**
  * A Node implementation of the `wx` calls the Mini Program uploader uses — `request`, `uploadFile` (multipart, with
- * upload progress) and `getFileSystemManager().readFile` — doing real HTTP and real file I/O, the way WeChat's own
+ * upload progress), `getFileSystemManager().readFile` and `.stat`, storage — doing real HTTP and real file I/O, the way WeChat's own
  * runtime does. Used by the CLI and by the end-to-end tests. Names under `.localhost` resolve to 127.0.0.1 (RFC 6761),
  * so bucket-domain uploads can be tried against a local emulator.
  */
@@ -177,7 +177,33 @@ function getFileSystemManager() {
         (error: Error) => options.fail({ errMsg: `readFile:fail ${error.message}` }),
       );
     },
+    /** WeChat's Stats: size, times in seconds, isFile()/isDirectory() (Tencent's wx SDK reads them). */
+    stat(options: { path: string; success(result: { stats: WxStats }): void; fail(error: { errMsg: string }): void }) {
+      stat(options.path).then(
+        (found) =>
+          options.success({
+            stats: {
+              mode: found.mode,
+              size: found.size,
+              lastAccessedTime: Math.floor(found.atimeMs / 1000),
+              lastModifiedTime: Math.floor(found.mtimeMs / 1000),
+              isDirectory: () => found.isDirectory(),
+              isFile: () => found.isFile(),
+            },
+          }),
+        (error: Error) => options.fail({ errMsg: `stat:fail ${error.message}` }),
+      );
+    },
   };
+}
+
+export interface WxStats {
+  readonly mode: number;
+  readonly size: number;
+  readonly lastAccessedTime: number;
+  readonly lastModifiedTime: number;
+  isDirectory(): boolean;
+  isFile(): boolean;
 }
 
 /**

@@ -5,6 +5,8 @@
  */
 import type { Credentials } from "./cos/index.js";
 import { ConfigError } from "./errors.js";
+import type { StsSettings } from "./sdk/credentials.js";
+import { DEFAULT_STS_ENDPOINT } from "./sts/federation-token.js";
 import { MEDIA_FAMILY, MEDIA_TYPE } from "./media-types.js";
 
 export const DEFAULT_ALLOWED_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp", "heic", "mp4", "mov"] as const;
@@ -68,6 +70,8 @@ export interface SignerConfig {
   readonly seedRoutes: boolean;
   /** Upload receipts (POST /v1/uploads/receipt): off without RECEIPT_SECRET. */
   readonly receipts: { readonly secret: string; readonly webhookUrl: string | undefined } | undefined;
+  /** Where temporary keys come from (POST /v1/cos/credentials): Tencent STS, or a local emulator's. */
+  readonly sts: StsSettings;
 }
 
 /**
@@ -108,6 +112,8 @@ export type AuthConfig =
     };
 
 export const DEFAULT_SESSION_TTL_SECONDS = 3600;
+/** Temporary keys last 15 minutes unless STS_DURATION_SECONDS says otherwise (STS allows up to 7200). */
+export const DEFAULT_STS_DURATION_SECONDS = 900;
 export const DEFAULT_WECHAT_API_ORIGIN = "https://api.weixin.qq.com";
 const MIN_SESSION_SECRET_LENGTH = 32;
 
@@ -165,6 +171,10 @@ export function parseConfig(env: SignerEnv): SignerConfig {
     corsOrigins: parseCorsOrigins(env),
     seedRoutes: parseBoolean({ value: env.SEED_ROUTES, label: "SEED_ROUTES" }, auth.mode === "none"),
     receipts: parseReceipts(env),
+    sts: {
+      endpoint: parseEndpoint({ value: env.STS_ENDPOINT, label: "STS_ENDPOINT" }) ?? DEFAULT_STS_ENDPOINT,
+      durationSeconds: parseInteger({ value: env.STS_DURATION_SECONDS, label: "STS_DURATION_SECONDS" }, DEFAULT_STS_DURATION_SECONDS, 300, 7200),
+    },
   };
 }
 

@@ -24,7 +24,10 @@ export type InvalidRequestCode =
   | "file_too_large"
   | "method_invalid"
   | "body_invalid"
-  | "code_invalid";
+  | "code_invalid"
+  | "host_required"
+  | "query_invalid"
+  | "header_invalid";
 
 export type ErrorCode =
   | InvalidRequestCode
@@ -50,6 +53,12 @@ export type ErrorCode =
   | "read_not_allowed"
   | "parts_incomplete"
   | "upload_exists"
+  | "bucket_not_allowed"
+  | "header_not_allowed"
+  | "operation_not_allowed"
+  | "credentials_off"
+  | "sts_refused"
+  | "sts_unavailable"
   | "cos_refused"
   | "cos_unavailable"
   | "method_not_allowed"

@@ -1,0 +1,313 @@
+/**
+ * Tencent's own SDKs pointed at the signer, with nothing of ours in between but the few lines of `getAuthorization`
+ * the README shows: cos-nodejs-sdk-v5 and cos-wx-sdk-v5 (in Node over the `wx` adapter: real HTTP, real files), each
+ * with per-request authorization (/v1/cos/authorization) and with temporary keys (/v1/cos/credentials, STS answered
+ * by the emulator, whose COS then enforces the policy the keys were issued with). The Worker runs in workerd.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { wxNode } from "../../wx-node/index";
+import { fixtures, OLD_BUCKET, type RunningSigner, startEmulator, startSigner } from "./harness";
+
+const MiB = 1024 * 1024;
+const MAX_BYTES = 4 * MiB;
+
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let signer: RunningSigner;
+let files: Awaited<ReturnType<typeof fixtures>>;
+let sdkState: string;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  // Both SDKs use the bucket's own domain, their default. cos-nodejs-sdk-v5 keeps COS's real one (profile "node") and
+  // reaches the emulator as its HTTP proxy; cos-wx-sdk-v5 uses it under .localhost (profile "wx"), which the wx
+  // adapter resolves to the emulator.
+  signer = await startSigner({
+    AUTH_MODE: "wechat",
+    COS_BUCKET: OLD_BUCKET.name,
+    COS_REGION: OLD_BUCKET.region,
+    COS_ENDPOINT: emulator.url,
+    STS_ENDPOINT: emulator.url,
+    UPLOAD_MAX_BYTES: String(MAX_BYTES),
+    UPLOAD_MULTIPART_MAX_BYTES: String(64 * MiB),
+    UPLOAD_PROFILES: JSON.stringify({
+      node: { bucket: OLD_BUCKET.name, pathStyle: false, endpoint: `http://${OLD_BUCKET.name}.cos.${OLD_BUCKET.region}.myqcloud.com` },
+      wx: { bucket: OLD_BUCKET.name, pathStyle: false, endpoint: `http://${OLD_BUCKET.name}.cos.${OLD_BUCKET.region}.localhost:${emulator.port}` },
+    }),
+  });
+  files = await fixtures("tencent-sdks");
+  sdkState = await mkdtemp(join(tmpdir(), "sdk-state-"));
+  // wx storage of the adapter (where cos-wx-sdk-v5 keeps its UploadIds), in this test's own folder.
+  process.env.COS_UPLOAD_STATE = join(sdkState, "wx-storage.json");
+}, 60_000);
+
+afterAll(async () => {
+  await signer?.dispose();
+  await emulator?.dispose();
+  await files?.dispose();
+  await rm(sdkState, { recursive: true, force: true });
+  delete process.env.COS_UPLOAD_STATE;
+});
+
+interface SignerAnswer {
+  status: number;
+  body: Record<string, unknown> & { error?: { code: string; message: string } };
+}
+
+async function callSigner(path: string, token: string, body: unknown): Promise<SignerAnswer> {
+  const response = await fetch(`${signer.url}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as SignerAnswer["body"] };
+}
+
+const sessions = new Map<string, Promise<string>>();
+/** A session for WeChat user `name` (stubbed code2Session), once per user: logins are limited per address. */
+function login(name: string): Promise<string> {
+  let token = sessions.get(name);
+  if (!token) sessions.set(name, (token = newSession(name)));
+  return token;
+}
+
+async function newSession(name: string): Promise<string> {
+  const response = await fetch(`${signer.url}/v1/session`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code: `code-${name}` }) });
+  const body = (await response.json()) as { token: string };
+  expect(response.status, JSON.stringify(body)).toBe(200);
+  return body.token;
+}
+
+type Mode = "authorization" | "credentials";
+
+/** The README's getAuthorization, for either mode; the signer's refusals are kept for the test to read. */
+function getAuthorization(token: string, mode: Mode, profile: string, refusals: string[]) {
+  return (options: Record<string, unknown>, callback: (data: unknown) => void) => {
+    const body = mode === "authorization" ? { ...options, profile } : { profile };
+    void callSigner(`/v1/cos/${mode}`, token, body).then(({ status, body: answer }) => {
+      if (status !== 200) refusals.push(answer.error!.code);
+      callback(answer);
+    });
+  };
+}
+
+type SdkClass = new (options: Record<string, unknown>) => SdkClient;
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * A fresh copy of an SDK's code, as after an app restart: nothing kept in its module state (such as the uploads it
+ * marks as in use); what it persisted (wx storage, or the Node SDK's conf file) stays.
+ */
+function freshModule(name: string): SdkClass {
+  const root = join(requireHere.resolve(`${name}/package.json`), "..");
+  for (const path of Object.keys(requireHere.cache)) if (path.startsWith(root)) delete requireHere.cache[path];
+  return requireHere(name) as SdkClass;
+}
+
+/**
+ * cos-wx-sdk-v5's published build (what a Mini Program's npm build takes), with `wx` as the Node adapter plus the
+ * base-library facts it reads: ≥ 2.10.0, whose ranged readFile (which the adapter implements) slice uploads need.
+ * Its UMD wrapper names `window` once while loading.
+ */
+function loadWxSdk(): SdkClass {
+  const global = globalThis as { wx?: unknown; window?: unknown };
+  global.wx = {
+    ...wxNode,
+    canIUse: (api: string) => api === "getAppBaseInfo" || api === "getDeviceInfo",
+    getAppBaseInfo: () => ({ SDKVersion: "3.6.0" }),
+    getDeviceInfo: () => ({ platform: "android" }),
+  };
+  global.window = globalThis;
+  try {
+    return freshModule("cos-wx-sdk-v5");
+  } finally {
+    delete global.window;
+  }
+}
+
+interface SdkClient {
+  putObject(params: Record<string, unknown>, callback: (error: unknown, data: Record<string, unknown>) => void): void;
+  postObject(params: Record<string, unknown>, callback: (error: unknown, data: Record<string, unknown>) => void): void;
+  sliceUploadFile(params: Record<string, unknown>, callback: (error: unknown, data: Record<string, unknown>) => void): void;
+  deleteObject(params: Record<string, unknown>, callback: (error: unknown, data: Record<string, unknown>) => void): void;
+  getBucket(params: Record<string, unknown>, callback: (error: unknown, data: Record<string, unknown>) => void): void;
+  pauseTask(id: string): void;
+}
+
+function call(sdk: SdkClient, method: "putObject" | "postObject" | "sliceUploadFile" | "deleteObject" | "getBucket", params: Record<string, unknown>) {
+  return new Promise<{ error: unknown; data: Record<string, unknown> }>((done) => sdk[method](params, (error, data) => done({ error, data })));
+}
+
+interface Client {
+  sdk: SdkClient;
+  /** The app restarts: a new SDK instance from freshly loaded code, with what the old one persisted. */
+  restart(): void;
+  readonly token: string;
+  readonly refusals: string[];
+  readonly profile: string;
+  /** Bucket and region as the SDK's calls take them. */
+  readonly target: { Bucket: string; Region: string };
+  /** A new key from the signer, in this user's own space. */
+  newKey(ext: string): Promise<string>;
+  /** A local file of these bytes, with this suffix. */
+  file(bytes: Buffer, ext?: string): Promise<string>;
+}
+
+const SDKS = {
+  "cos-nodejs-sdk-v5": (getAuth: ReturnType<typeof getAuthorization>) =>
+    new (freshModule("cos-nodejs-sdk-v5"))({ getAuthorization: getAuth, Protocol: "http:", Proxy: emulator.url, ConfCwd: sdkState }),
+  "cos-wx-sdk-v5": (getAuth: ReturnType<typeof getAuthorization>) => {
+    const WxCos = loadWxSdk();
+    return new WxCos({ getAuthorization: getAuth, Domain: `http://{Bucket}.cos.{Region}.localhost:${emulator.port}` });
+  },
+} as const;
+
+async function client(sdkName: keyof typeof SDKS, mode: Mode, user: string): Promise<Client> {
+  const token = await login(user);
+  const refusals: string[] = [];
+  const profile = sdkName === "cos-wx-sdk-v5" ? "wx" : "node";
+  const getAuth = getAuthorization(token, mode, profile, refusals);
+  return {
+    sdk: SDKS[sdkName](getAuth),
+    restart() {
+      this.sdk = SDKS[sdkName](getAuth);
+    },
+    token,
+    refusals,
+    profile,
+    target: { Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region },
+    async newKey(ext) {
+      const { status, body } = await callSigner("/v1/cos/keys", token, { ext, profile });
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region });
+      return body.Key as string;
+    },
+    file: (bytes, ext = "jpg") => files.write(`${randomBytes(6).toString("hex")}.${ext}`, bytes),
+  };
+}
+
+const stored = async (key: string) => (await emulator.store.get(OLD_BUCKET.name, key))?.body;
+const uploadPartsOf = (key: string) => emulator.log.filter((entry) => entry.method === "PUT" && entry.url.includes("partNumber=") && entry.url.includes(key.split("/").pop()!) && entry.status === 200).length;
+
+for (const sdkName of Object.keys(SDKS) as (keyof typeof SDKS)[]) {
+  for (const mode of ["authorization", "credentials"] as const) {
+    describe(`${sdkName} with ${mode === "authorization" ? "per-request authorization" : "temporary credentials"}`, () => {
+      it("putObject: the bytes land under the user's own key", async () => {
+        const alice = await client(sdkName, mode, "alice");
+        const key = await alice.newKey("jpg");
+        const bytes = randomBytes(200_000);
+        const put = sdkName === "cos-wx-sdk-v5" ? { FilePath: await alice.file(bytes) } : { Body: bytes };
+        const { error } = await call(alice.sdk, "putObject", { ...alice.target, Key: key, ...put });
+        expect(error).toBeNull();
+        expect((await stored(key))?.equals(bytes)).toBe(true);
+        expect(alice.refusals).toEqual([]);
+      });
+
+      if (sdkName === "cos-wx-sdk-v5") {
+        it(mode === "credentials" ? "postObject: the form upload lands" : "postObject: refused, its SDK signature would bind no key or size", async () => {
+          const alice = await client(sdkName, mode, "alice");
+          const key = await alice.newKey("png");
+          const bytes = randomBytes(5000);
+          const { error } = await call(alice.sdk, "postObject", { ...alice.target, Key: key, FilePath: await alice.file(bytes, "png") });
+          if (mode === "credentials") {
+            expect(error).toBeNull();
+            expect((await stored(key))?.equals(bytes)).toBe(true);
+          } else {
+            expect(error).toBeTruthy();
+            expect(alice.refusals).toEqual(["operation_not_allowed"]);
+            expect(await stored(key)).toBeUndefined();
+          }
+        });
+      }
+
+      it("sliceUploadFile: a 6-part file, stopped after two parts and resumed after an app restart, arrives whole without sending parts twice", async () => {
+        const alice = await client(sdkName, mode, "alice");
+        const key = await alice.newKey("mp4");
+        const bytes = randomBytes(5 * MiB + 12_345);
+        const filePath = await alice.file(bytes, "mp4");
+        emulator.setPartDelay(300);
+        let taskId = "";
+        void call(alice.sdk, "sliceUploadFile", {
+          ...alice.target,
+          Key: key,
+          FilePath: filePath,
+          SliceSize: MiB,
+          ChunkSize: MiB,
+          // One part at a time, so that the pause lands between parts.
+          AsyncLimit: 1,
+          onTaskReady: (id: string) => (taskId = id),
+        });
+        // Interrupted once two parts are in: a paused task never calls back, and its part in flight may still land.
+        await expect.poll(() => uploadPartsOf(key), { timeout: 10_000, interval: 20 }).toBeGreaterThanOrEqual(2);
+        alice.sdk.pauseTask(taskId);
+        await new Promise((done) => setTimeout(done, 500));
+        alice.restart();
+        emulator.setPartDelay(0);
+        const sentBefore = uploadPartsOf(key);
+        expect(sentBefore).toBeGreaterThan(0);
+        expect(sentBefore).toBeLessThan(6);
+        const { error } = await call(alice.sdk, "sliceUploadFile", { ...alice.target, Key: key, FilePath: filePath, SliceSize: MiB, ChunkSize: MiB });
+        expect(error).toBeNull();
+        expect((await stored(key))?.equals(bytes)).toBe(true);
+        expect(uploadPartsOf(key)).toBe(6);
+        expect(alice.refusals).toEqual([]);
+      }, 60_000);
+
+      it("refuses another user's key, a key outside the user's space and a disallowed suffix", async () => {
+        const alice = await client(sdkName, mode, "alice");
+        const bob = await client(sdkName, mode, "bob");
+        const bobsKey = await bob.newKey("jpg");
+        const aliceKey = await alice.newKey("jpg");
+        const bytes = randomBytes(1000);
+        const put = async (key: string) =>
+          call(alice.sdk, "putObject", { ...alice.target, Key: key, ...(sdkName === "cos-wx-sdk-v5" ? { FilePath: await alice.file(bytes) } : { Body: bytes }) });
+        for (const key of [bobsKey, "elsewhere/a.jpg", aliceKey.replace(/\.jpg$/, ".exe")]) {
+          expect((await put(key)).error).toBeTruthy();
+          expect(await stored(key)).toBeUndefined();
+        }
+        if (mode === "authorization") expect(alice.refusals).toEqual(["key_not_allowed", "key_invalid", "ext_not_allowed"]);
+      });
+
+      it("refuses DELETE Object and bucket operations", async () => {
+        const alice = await client(sdkName, mode, "alice");
+        const key = await alice.newKey("jpg");
+        const bytes = randomBytes(1000);
+        const put = sdkName === "cos-wx-sdk-v5" ? { FilePath: await alice.file(bytes) } : { Body: bytes };
+        expect((await call(alice.sdk, "putObject", { ...alice.target, Key: key, ...put })).error).toBeNull();
+        expect((await call(alice.sdk, "deleteObject", { ...alice.target, Key: key })).error).toBeTruthy();
+        expect((await stored(key))?.equals(bytes)).toBe(true);
+        expect((await call(alice.sdk, "getBucket", { ...alice.target, Prefix: "" })).error).toBeTruthy();
+        if (mode === "authorization") expect(alice.refusals).toEqual(["operation_not_allowed", "operation_not_allowed"]);
+      });
+
+      it(`refuses a single PUT over the profile's ${MAX_BYTES} bytes`, async () => {
+        const alice = await client(sdkName, mode, "alice");
+        const key = await alice.newKey("jpg");
+        const bytes = randomBytes(MAX_BYTES + 1);
+        const put = sdkName === "cos-wx-sdk-v5" ? { FilePath: await alice.file(bytes) } : { Body: bytes };
+        expect((await call(alice.sdk, "putObject", { ...alice.target, Key: key, ...put })).error).toBeTruthy();
+        expect(await stored(key)).toBeUndefined();
+        if (mode === "authorization") expect(alice.refusals).toEqual(["file_too_large"]);
+      });
+    });
+  }
+}
+
+describe("POST /v1/cos/credentials", () => {
+  it("asks STS once for a burst of calls, with a policy scoped to the user's own space", async () => {
+    const token = await login("carol");
+    const before = emulator.sts.requests.length;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => callSigner("/v1/cos/credentials", token, {})));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(emulator.sts.requests.length).toBe(before + 1);
+    const prefix = answers[0]!.body.Prefix as string;
+    expect(prefix).toMatch(/^uploads\/[0-9a-f]{20}\/\*$/);
+    expect(JSON.stringify(emulator.sts.requests.at(-1)!.policy)).toContain(`:${OLD_BUCKET.name}/${prefix}`);
+    expect(answers[0]!.body).toMatchObject({ Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region });
+    expect(String(answers[0]!.body.ExpiredTime)).toMatch(/^\d{10}$/);
+  });
+});

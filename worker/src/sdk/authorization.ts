@@ -1,0 +1,165 @@
+/**
+ * Tencent's SDKs (cos-wx-sdk-v5, cos-js-sdk-v5, cos-nodejs-sdk-v5) ask for each request's signature through
+ * `getAuthorization(options, callback)`. This decides whether to sign exactly the request described — one an uploader
+ * needs, on the caller's own key — and signs it, so that the signature is good for that one request only.
+ */
+import type { UploadProfile } from "../config.js";
+import { keyTimeAt, signRequest } from "../cos/index.js";
+import { objectLocation } from "../cos-target.js";
+import { InvalidRequestError, SignerError } from "../errors.js";
+import { MAX_PART_SIZE } from "../multipart/parts.js";
+import { ownKey } from "../objects.js";
+import { parseContentType } from "../upload-request.js";
+
+/** The COS operations an uploader's SDK performs; each is signed only in its own shape. */
+export type SdkOperation =
+  | "PutObject"
+  | "InitiateMultipartUpload"
+  | "UploadPart"
+  | "ListParts"
+  | "CompleteMultipartUpload"
+  | "AbortMultipartUpload"
+  | "HeadObject"
+  | "GetObject"
+  | "ListMultipartUploads";
+
+/** What `getAuthorization` receives (cos-wx-sdk-v5 src/base.js getAuthorizationAsync), as the SDK sends it. */
+export interface SdkRequest {
+  readonly Bucket?: unknown;
+  readonly Region?: unknown;
+  readonly Method?: unknown;
+  /** The decoded path that is signed: `/<key>`, or `/<bucket>/<key>` with ForcePathStyle. */
+  readonly Pathname?: unknown;
+  readonly Key?: unknown;
+  readonly Query?: unknown;
+  readonly Headers?: unknown;
+}
+
+export interface SdkTerms {
+  readonly operation: SdkOperation;
+  readonly method: string;
+  readonly pathname: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Operation → [method, the query parameter that names it (or none), the other query parameters it may carry]. */
+const OPERATIONS: ReadonlyArray<readonly [SdkOperation, string, string, readonly string[]]> = [
+  ["UploadPart", "PUT", "partnumber", ["uploadid"]],
+  ["PutObject", "PUT", "", []],
+  ["InitiateMultipartUpload", "POST", "uploads", []],
+  ["CompleteMultipartUpload", "POST", "uploadid", []],
+  ["ListParts", "GET", "uploadid", ["max-parts", "part-number-marker", "encoding-type"]],
+  ["AbortMultipartUpload", "DELETE", "uploadid", []],
+  ["HeadObject", "HEAD", "", []],
+  ["GetObject", "GET", "", []],
+];
+const LIST_UPLOADS_QUERY = new Set(["uploads", "prefix", "encoding-type", "max-uploads", "key-marker", "upload-id-marker"]);
+
+/**
+ * Headers that may be signed (and so sent): object metadata and conditions. Never ACLs or grants (a public object),
+ * nor a copy source (which would read another key): those are refused by name.
+ */
+const SIGNABLE_HEADER =
+  /^(host|user-agent|content-(length|md5|type|disposition|encoding|language)|cache-control|expires|expect|range|if-(match|none-match|modified-since|unmodified-since)|x-cos-(meta-[\w.-]+|storage-class|forbid-overwrite|traffic-limit|tagging|sdk-retry|server-side-encryption[\w-]*))$/;
+
+/** A JSON object of string (or number) values, names lowercased; 400 `<field>_invalid` otherwise. */
+function stringMap(value: unknown, field: "Query" | "Headers"): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const code = field === "Query" ? "query_invalid" : "header_invalid";
+  if (typeof value !== "object" || Array.isArray(value)) throw new InvalidRequestError(code, `${field} must be an object of names and values`);
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(value)) {
+    const lower = name.toLowerCase();
+    if ((typeof raw !== "string" && typeof raw !== "number") || lower in out) {
+      throw new InvalidRequestError(code, `${field}.${name.slice(0, 40)} must be given once, as a string or number`);
+    }
+    out[lower] = String(raw);
+  }
+  return out;
+}
+
+/** The host the SDK sends to, which must be this profile's: its endpoint, or COS's bucket or regional domain. */
+function addressing(profile: UploadProfile, host: string | undefined): "virtual" | "path" {
+  if (host === undefined) {
+    throw new InvalidRequestError("host_required", "sign the Host header: cos-wx-sdk-v5 does so by default (leave ForceSignHost unset)");
+  }
+  const { host: profileHost } = objectLocation(profile, "");
+  if (profile.endpoint !== undefined) {
+    if (host === profileHost) return profile.pathStyle ? "path" : "virtual";
+  } else if (host === `${profile.bucket}.cos.${profile.region}.myqcloud.com`) {
+    return "virtual";
+  } else if (host === `cos.${profile.region}.myqcloud.com`) {
+    return "path";
+  }
+  throw new SignerError(403, "bucket_not_allowed", `Host ${host.slice(0, 100)} is not where profile "${profile.name}" uploads (${profileHost})`);
+}
+
+/**
+ * The request the SDK describes, if an uploader may make it on `prefix` (the caller's own space): which operation,
+ * on which key, with a Content-Length within the profile's limits. Throws the reason otherwise.
+ */
+export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, prefix: string): SdkTerms {
+  if (request.Bucket !== profile.bucket || request.Region !== profile.region) {
+    throw new SignerError(403, "bucket_not_allowed", `profile "${profile.name}" uploads to ${profile.bucket} in ${profile.region} only`);
+  }
+  const method = typeof request.Method === "string" ? request.Method.toUpperCase() : "";
+  const query = stringMap(request.Query, "Query");
+  const headers = stringMap(request.Headers, "Headers");
+  const refused = Object.keys(headers).find((name) => !SIGNABLE_HEADER.test(name));
+  if (refused !== undefined) throw new SignerError(403, "header_not_allowed", `the header ${refused.slice(0, 60)} is not signed for uploaders (ACLs, grants and copies are refused)`);
+  const bucketPath = addressing(profile, headers.host) === "path" ? `/${profile.bucket}` : "";
+  const pathname = typeof request.Pathname === "string" ? request.Pathname : typeof request.Key === "string" ? `${bucketPath}/${request.Key}` : undefined;
+  if (pathname === undefined || !pathname.startsWith(`${bucketPath}/`)) {
+    throw new InvalidRequestError("key_invalid", `Pathname must be the decoded path ${bucketPath}/<key>`);
+  }
+  const key = pathname.slice(bucketPath.length + 1);
+  const names = Object.keys(query);
+  const deny = (what: string) => new SignerError(403, "operation_not_allowed", `${what} is not signed for uploaders`);
+
+  if (key === "") {
+    // The only bucket-level request an uploader makes: the SDK's look for its own unfinished uploads before resuming.
+    if (method !== "GET" || !("uploads" in query) || !names.every((name) => LIST_UPLOADS_QUERY.has(name))) {
+      throw deny(method === "POST" ? "a POST form signed by the SDK (it binds no key and no size; use putObject, or temporary credentials)" : `${method} on the bucket`);
+    }
+    if (!profile.multipart) throw deny("ListMultipartUploads in a profile without multipart uploads");
+    if (!(query.prefix ?? "").startsWith(prefix === "" ? "" : `${prefix}/`)) throw new SignerError(403, "key_not_allowed", "list only your own uploads: prefix must be inside your own space");
+    return { operation: "ListMultipartUploads", method, pathname, query, headers };
+  }
+
+  ownKey(key, prefix);
+  const ext = key.slice(key.lastIndexOf(".") + 1);
+  if (!profile.allowedExtensions.has(ext)) throw new InvalidRequestError("ext_not_allowed", `ext "${ext}" is not allowed; allowed: ${[...profile.allowedExtensions].join(", ")}`);
+  const found = OPERATIONS.find(([, opMethod, marker]) => opMethod === method && (marker === "" ? names.length === 0 : marker in query));
+  if (!found || !names.every((name) => name === found[2] || found[3].includes(name))) {
+    throw deny(method === "DELETE" ? "Deleting an object" : `${method} with ${names.join(", ") || "no query"}`);
+  }
+  const operation = found[0];
+  if (operation === "GetObject" && profile.read !== "owner") throw deny(`Reading objects in profile "${profile.name}" (read = "none")`);
+  if (operation !== "PutObject" && operation !== "HeadObject" && operation !== "GetObject" && !profile.multipart) {
+    throw deny(`${operation} in a profile without multipart uploads`);
+  }
+  if (operation === "UploadPart" && !("uploadid" in query)) throw new InvalidRequestError("query_invalid", "UploadPart needs uploadId");
+  if (operation === "PutObject" || operation === "UploadPart") {
+    // Without a signed Content-Length the request could carry up to COS's 5 GB whatever the profile's limit.
+    const length = headers["content-length"];
+    if (length === undefined || !/^\d{1,15}$/.test(length)) {
+      throw new InvalidRequestError("size_required", `${operation} signs the body's exact size: the SDK must pass Content-Length in Headers`);
+    }
+    const limit = operation === "PutObject" ? profile.maxBytes : Math.min(MAX_PART_SIZE, profile.multipartMaxBytes);
+    if (Number(length) > limit) throw new InvalidRequestError("file_too_large", `Content-Length ${length} is over the limit of ${limit} bytes`);
+  }
+  if (headers["content-type"] !== undefined && (operation === "PutObject" || operation === "InitiateMultipartUpload")) {
+    // Checked, and signed as sent (the signature must match the header byte for byte).
+    parseContentType(headers["content-type"], ext, profile, "put");
+  }
+  return { operation, method, pathname, query, headers };
+}
+
+/** The Authorization for exactly that request (every query parameter and header given is signed). */
+export async function authorizeSdkRequest(profile: UploadProfile, terms: SdkTerms, now: Date): Promise<{ Authorization: string; SecurityToken?: string; ExpiredTime: number }> {
+  const keyTime = keyTimeAt(now, profile.signatureTtlSeconds);
+  const { authorization } = await signRequest(profile.credentials, terms, keyTime);
+  const token = profile.credentials.securityToken;
+  return { Authorization: authorization, ...(token ? { SecurityToken: token } : {}), ExpiredTime: keyTime.end };
+}
