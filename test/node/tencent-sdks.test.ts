@@ -171,10 +171,10 @@ async function client(sdkName: keyof typeof SDKS, mode: Mode, user: string): Pro
   const refusals: string[] = [];
   const profile = sdkName === "cos-wx-sdk-v5" ? "wx" : "node";
   const getAuth = getAuthorization(token, mode, profile, refusals);
-  return {
+  const made: Client = {
     sdk: SDKS[sdkName](getAuth),
     restart() {
-      this.sdk = SDKS[sdkName](getAuth);
+      made.sdk = SDKS[sdkName](getAuth);
     },
     token,
     refusals,
@@ -188,6 +188,7 @@ async function client(sdkName: keyof typeof SDKS, mode: Mode, user: string): Pro
     },
     file: (bytes, ext = "jpg") => files.write(`${randomBytes(6).toString("hex")}.${ext}`, bytes),
   };
+  return made;
 }
 
 const stored = async (key: string) => (await emulator.store.get(OLD_BUCKET.name, key))?.body;

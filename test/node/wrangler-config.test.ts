@@ -12,7 +12,7 @@ describe("wrangler.toml", () => {
     const limiters: Record<string, { period: number }> = Object.fromEntries(
       (config.ratelimits as { name: string; simple: { period: number } }[]).map((limiter) => [limiter.name, limiter.simple]),
     );
-    expect(Object.keys(limiters).sort()).toEqual(["MULTIPART_LIMITER", "SESSION_LIMITER", "SIGN_LIMITER"]);
+    expect(Object.keys(limiters).sort()).toEqual(["COS_AUTH_LIMITER", "MULTIPART_LIMITER", "SESSION_LIMITER", "SIGN_LIMITER"]);
     for (const simple of Object.values(limiters)) expect(simple.period).toBe(RATE_LIMIT_PERIOD_SECONDS);
   });
 

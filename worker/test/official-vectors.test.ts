@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { signPostPolicy, signRequest } from "../src/cos/index.js";
+import { signTc3, utcDate } from "../src/sts/tc3.js";
 
 // Both docs use this example key pair (APPID 1250000000): a published sample, not a real account.
 const credentials = { secretId: "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q", secretKey: "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz" };
@@ -103,5 +104,32 @@ describe("POST Object (436/14690): signature protection example", () => {
       "q-key-time": "1567150692;1567157892",
       "q-signature": "7758dc9a832e9d301dca704cacbf9d9f8172fdef",
     });
+  });
+});
+
+// Tencent Cloud API 3.0 "Signature v3" (TC3-HMAC-SHA256), https://cloud.tencent.com/document/api/213/30654 — the
+// CVM DescribeInstances example. The doc prints the SecretId masked; the SecretKey of its derivation step is
+// "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", and the payload holds the escapes `\u672a…` as literal text.
+describe("Signature v3 (TC3-HMAC-SHA256): DescribeInstances example", () => {
+  it("reproduces HashedRequestPayload, CanonicalRequest, HashedCanonicalRequest, StringToSign and Signature", async () => {
+    const payload = '{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}';
+    const result = await signTc3(
+      { secretId: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", secretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE" },
+      { host: "cvm.tencentcloudapi.com", service: "cvm", payload, timestamp: 1551113065 },
+    );
+    expect(result.hashedPayload).toBe("35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064");
+    expect(result.canonicalRequest).toBe(
+      "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\ncontent-type;host\n35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064",
+    );
+    expect(result.credentialScope).toBe("2019-02-25/cvm/tc3_request");
+    expect(result.stringToSign).toBe("TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031");
+    expect(result.signature).toBe("72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168");
+    expect(result.authorization).toBe(
+      "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168",
+    );
+  });
+
+  it("dates the scope in UTC: 00:44 on the 26th in UTC+8 is still the 25th", () => {
+    expect(utcDate(1551113065)).toBe("2019-02-25");
   });
 });
