@@ -10,7 +10,6 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { methodNotAllowed } from "hono/method-not-allowed";
 import { issueSession, sessionUser } from "./auth/session.js";
 import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
@@ -147,8 +146,8 @@ function keyPrefixFor(profile: UploadProfile, user = ""): string {
 }
 
 export function createApp({ clientAddress = cloudflareClientAddress }: AppOptions = {}): HonoBase<AppEnv> {
-  // Hono's own preset pairs RegExpRouter with TrieRouter for patterns RegExpRouter cannot take; these static paths
-  // never need the second, and leaving it out keeps 1 KB of bundle for the routes.
+  // Hono's default preset pairs RegExpRouter with TrieRouter for patterns RegExpRouter cannot take: these fixed
+  // paths never need the second.
   const app = new HonoBase<AppEnv>({ router: new RegExpRouter() });
   const callerAddress = (c: Context<AppEnv>) => addressKey(clientAddress(c.get("hostRequest") ?? c.req.raw));
 
@@ -175,14 +174,6 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
     for (const [name, value] of Object.entries(API_HEADERS)) if (name !== "Content-Type") preflight.headers.set(name, value);
     return preflight;
   });
-  app.use(
-    methodNotAllowed({
-      app,
-      onMethodNotAllowed: (c, methods) =>
-        fail(c, 405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path.slice(0, 200)}; use ${methods.join(", ")}`, { Allow: methods.join(", ") }),
-    }),
-  );
-
   /** Who is asking: the session's user (AUTH_MODE=wechat) or anyone (none). */
   const caller = async (c: Context<AppEnv>, next: () => Promise<void>) => {
     const config = configOf(c);
@@ -386,7 +377,14 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
     return respond(c, await credentialsFor(profile, config.sts, user, scope, new Date()));
   });
 
-  app.notFound((c) => fail(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`));
+  app.notFound((c) => {
+    // Every route is a fixed path, so the methods it takes are those registered for exactly this path: an exact
+    // look-up instead of hono/method-not-allowed, whose pattern router cost 1.3 KB of the 30 KB bundle budget.
+    const methods = [...new Set(app.routes.filter((route) => route.path === c.req.path && route.method !== "ALL").map((route) => route.method))];
+    if (methods.length === 0) return fail(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`);
+    if (methods.includes("GET")) methods.push("HEAD");
+    return fail(c, 405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(", ")}`, { Allow: methods.join(", ") });
+  });
 
   app.onError((error, c) => {
     if (error instanceof SignerError) return fail(c, error.status, error.code, error.message, error.headers);
