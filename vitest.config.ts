@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 import { STUB_APPID, STUB_APPSECRET, wechatStub } from "./test/support/wechat-stub";
 
 /** Route tests that need no Workers-only API (entry.test.ts uses the Worker's exports; fuzz.test.ts stays in workerd). */
-const HOST_SUITE = ["routes", "auth", "profiles", "security", "multipart"].map((name) => `worker/test/${name}.test.ts`);
+const HOST_SUITE = ["routes", "auth", "profiles", "security", "multipart", "sdk"].map((name) => `worker/test/${name}.test.ts`);
 
 export default defineConfig({
   test: {

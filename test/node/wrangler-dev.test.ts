@@ -10,6 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import COS from "cos-nodejs-sdk-v5";
 import { freePort } from "../../bench/workerd.js";
 import { STUB_APPID, STUB_APPSECRET, wechatStub } from "../support/wechat-stub.js";
 import { startEmulator, wxRequest } from "./harness";
@@ -71,6 +72,7 @@ beforeAll(async () => {
       "SESSION_SECRET=dev-vars-session-secret-0123456789abcdef",
       "USER_SEGMENT_SECRET=dev-vars-segment-secret-0123456789abcdef",
       `WX_API_ORIGIN=${stub.origin}`,
+      `STS_ENDPOINT=${emulator.url}`,
       `UPLOAD_PROFILES='${JSON.stringify(profiles)}'`,
       "",
     ].join("\n"),
@@ -123,6 +125,29 @@ describe("npm run dev with a .dev.vars (wrangler dev, as users start it)", () =>
     const put = await wxRequest({ url: descriptor.url, method: "PUT", header: descriptor.headers, data: new Uint8Array([1, 2, 3]).buffer, dataType: "text" });
     expect(put.status).toBe(200);
     expect((await emulator.store.get(PHOTOS.name, descriptor.key))?.body).toEqual(Buffer.from([1, 2, 3]));
+  });
+
+  it("gets temporary keys from STS (the emulator's) with the named key pair, and COS takes an upload signed with them", async () => {
+    const session = await fetch(`${signer}/v1/session`, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"code":"code-devvars-sts"}' });
+    const { token } = (await session.json()) as { token: string };
+    const post = (path: string, body: unknown) =>
+      fetch(`${signer}${path}`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const { Key } = (await (await post("/v1/cos/keys", { profile: "photo", ext: "jpg" })).json()) as { Key: string };
+    const credentials = await post("/v1/cos/credentials", { profile: "photo" });
+    expect(credentials.status).toBe(200);
+    const keys = (await credentials.json()) as { TmpSecretId: string; TmpSecretKey: string; SecurityToken: string; ExpiredTime: number };
+    const host = new URL(emulator.url).host;
+    const pathname = `/${PHOTOS.name}/${Key}`;
+    const Authorization = COS.getAuthorization({ SecretId: keys.TmpSecretId, SecretKey: keys.TmpSecretKey, Method: "put", Pathname: pathname, Headers: { host, "content-length": "3" } });
+    const put = await wxRequest({
+      url: `${emulator.url}${pathname}`,
+      method: "PUT",
+      header: { Authorization, "x-cos-security-token": keys.SecurityToken },
+      data: new Uint8Array([4, 5, 6]).buffer,
+      dataType: "text",
+    });
+    expect(put.status).toBe(200);
+    expect((await emulator.store.get(PHOTOS.name, Key))?.body).toEqual(Buffer.from([4, 5, 6]));
   });
 
   it("prints no secret of .dev.vars", () => {

@@ -178,8 +178,8 @@ describe("POST /v1/cos/credentials", () => {
   });
 
   it("answers 502 sts_unavailable when STS cannot be reached, naming no secret", async () => {
-    // In this suite every outbound fetch is answered by the WeChat stub, which refuses anything else.
-    const response = await postJson("/v1/cos/credentials", {});
+    // Nothing listens on port 1 (and in workerd the outbound stub refuses anything but WeChat).
+    const response = await postJson("/v1/cos/credentials", {}, { ...baseEnv, STS_ENDPOINT: "http://127.0.0.1:1" });
     expect(response.status).toBe(502);
     expect(((await response.json()) as ErrorBody).error.code).toBe("sts_unavailable");
   });
