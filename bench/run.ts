@@ -170,6 +170,21 @@ async function partsRoute(vars: Record<string, string>): Promise<Route> {
   return { name: "POST /v1/multipart/parts (100 part signatures)", path: "/v1/multipart/parts", method: "POST", body: JSON.stringify({ token, partNumbers }) };
 }
 
+/** What cos-wx-sdk-v5 asks for each part of a slice upload (regional domain, as wrangler.toml's default profile). */
+function sdkPartRoute(vars: Record<string, string>): Route {
+  const key = "uploads/2026/11/29/0123456789abcdef0123456789abcdef.mp4";
+  const options = {
+    Bucket: vars.COS_BUCKET,
+    Region: vars.COS_REGION,
+    Method: "put",
+    Key: key,
+    Pathname: `/${vars.COS_BUCKET}/${key}`,
+    Query: { partNumber: 7, uploadId: "1764000000bench" },
+    Headers: { "Content-Length": 1048576, Host: `cos.${vars.COS_REGION}.myqcloud.com` },
+  };
+  return { name: "POST /v1/cos/authorization (an SDK's UploadPart)", path: "/v1/cos/authorization", method: "POST", body: JSON.stringify(options) };
+}
+
 async function load(target: string, url: string, pid: number, route: Route, connections: number, seconds: number): Promise<LoadResult> {
   const options = {
     url: `${url}${route.path}`,
@@ -219,7 +234,7 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
   // Where the time goes, at 64 connections: the same app without sessions, and a route that signs nothing.
   const open = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "none" }, COMPATIBILITY_DATE);
   try {
-    for (const route of [{ name: "GET /healthz (no signing)", path: "/healthz" }, ...ROUTES, await partsRoute(vars)]) {
+    for (const route of [{ name: "GET /healthz (no signing)", path: "/healthz" }, ...ROUTES, await partsRoute(vars), sdkPartRoute(vars)]) {
       await load("without sessions", open.url, open.pid, route, 16, 1);
       log(`  without sessions  ${route.name}, 64 connections`);
       results.push(await load("without sessions", open.url, open.pid, route, 64, DURATION_SECONDS));
