@@ -244,11 +244,14 @@ describe("what a multipart upload cannot be made to do", () => {
     const [header, payload, signature] = upload.token.split(".") as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString());
     const bigger = Buffer.from(JSON.stringify({ ...claims, size: claims.size * 100, partCount: 120 })).toString("base64url");
-    for (const token of [`${header}.${bigger}.${signature}`, `${header}.${payload}.${"A".repeat(signature.length)}`, "not-a-token", 42]) {
+    for (const token of [`${header}.${bigger}.${signature}`, `${header}.${payload}.${"A".repeat(signature.length)}`, "not-a-token"]) {
       const response = await api("/v1/multipart/parts", { token, partNumbers: [1] });
       expect(response.status).toBe(401);
       expect(errorCode(response.body)).toBe("upload_token_invalid");
     }
+    // Not a string at all: the body is malformed.
+    const number = await api("/v1/multipart/parts", { token: 42, partNumbers: [1] });
+    expect([number.status, errorCode(number.body)]).toEqual([400, "body_invalid"]);
   });
 
   it("with sessions: another user's token → 403 upload_token_foreign; no session → 401", async () => {

@@ -17,7 +17,7 @@ import { InvalidRequestError, SignerError } from "./errors.js";
 import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
 import { objectLocation } from "./cos-target.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
-import { deliverReceipt, objectFacts, ownKey, readTerms, readUrl, receiptFor } from "./objects.js";
+import { checkReads, deliverReceipt, objectFacts, ownKey, readUrl, receiptFor } from "./objects.js";
 import { addWarning, API_HEADERS, requestIdOf, respond } from "./responses.js";
 import {
   abortUpload,
@@ -30,9 +30,21 @@ import {
   signParts,
   verifyUploadToken,
 } from "./multipart/index.js";
-import { checkMethod, objectBody, parseMultipartRequest, parseUploadRequest, resolveProfile } from "./upload-request.js";
+import { checkMethod, parseMultipartRequest, parseUploadRequest, resolveProfile } from "./upload-request.js";
+import {
+  CredentialsRequest,
+  KeysRequest,
+  ObjectRequest,
+  PartsRequest,
+  parseBody,
+  ReadUrlRequest,
+  SdkAuthorizationRequest,
+  SessionRequest,
+  UploadTokenRequest,
+} from "./schemas/requests.js";
+import type { BodySchema } from "./schemas/json-schema.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
-import { authorizeSdkRequest, checkSdkRequest, type SdkRequest } from "./sdk/authorization.js";
+import { authorizeSdkRequest, checkSdkRequest } from "./sdk/authorization.js";
 import { credentialsFor } from "./sdk/credentials.js";
 
 type Bindings = SignerEnv;
@@ -125,11 +137,8 @@ const smallBody = bodyUpTo(4096);
 // 100 part numbers with their Content-MD5s and the token fit in 16 KB.
 const partsBody = bodyUpTo(16384);
 
-const TOKEN_ONLY = new Set(["token"]);
-const PART_FIELDS = new Set(["token", "partNumbers", "contentMd5"]);
-const OBJECT_FIELDS = new Set(["key", "profile"]);
-const READ_FIELDS = new Set(["key", "profile", "expiresIn", "process"]);
-const KEYS_FIELDS = new Set(["ext", "profile"]);
+const TOKEN_EXAMPLE = '{"token":"<from POST /v1/multipart>"}';
+const KEY_EXAMPLE = '{"key":"uploads/2026/11/29/<32 hex>.jpg"}';
 
 /** Work that goes on after the answer (Workers: waitUntil); where there is no execution context, it just runs. */
 function inBackground(c: Context<AppEnv>, work: Promise<void>): void {
@@ -197,11 +206,7 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
   app.post("/v1/session", smallBody, async (c) => {
     const config = configOf(c);
     if (config.auth.mode !== "wechat") throw new SignerError(404, "not_found", "sessions are off: AUTH_MODE=none signs for anyone");
-    const body = await jsonBody(c);
-    const code = (body as { code?: unknown } | null)?.code;
-    if (typeof code !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
-      throw new InvalidRequestError("code_invalid", 'send {"code": "<the code from wx.login()>"}');
-    }
+    const { code } = parseBody(SessionRequest, await jsonBody(c), '{"code":"<the code from wx.login()>"}');
     // Counted once the request could reach WeChat: malformed ones cost nothing and use up no one's logins.
     await enforceLimit(c.env.SESSION_LIMITER, callerAddress(c));
     const openid = await openidForCode(config.auth, code);
@@ -262,12 +267,13 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
    * The upload a request's token names, checked: this signer's, unexpired, the caller's own. Its calls count per
    * upload (MULTIPART_LIMITER), not against the caller's new uploads: a 2 GB file needs ~7 of them, a resume a few more.
    */
-  const upload = async (c: Context<AppEnv>, fields: ReadonlySet<string>) => {
-    const body = objectBody(await jsonBody(c), fields, '{"token":"<from POST /v1/multipart>"}');
+  const upload = async <T extends { token: string }>(c: Context<AppEnv>, schema: BodySchema<T>) => {
+    const body = parseBody(schema, await jsonBody(c), TOKEN_EXAMPLE);
     const verified = await verifyUploadToken(body.token, configOf(c).profiles, c.get("user") ?? "");
     await enforceLimit(c.env.MULTIPART_LIMITER, `upload:${verified.claims.uploadId}`);
     return { body, ...verified };
   };
+
 
   app.post("/v1/multipart", smallBody, signer, async (c) => {
     const { profile, ext, size, contentType, partSize } = parseMultipartRequest(await jsonBody(c), configOf(c));
@@ -290,30 +296,30 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
   });
 
   app.post("/v1/multipart/parts", partsBody, caller, async (c) => {
-    const { body, claims, profile } = await upload(c, PART_FIELDS);
+    const { body, claims, profile } = await upload(c, PartsRequest);
     const partNumbers = checkPartNumbers(body.partNumbers, claims);
     return respond(c, { parts: await signParts(profile, claims, partNumbers, body.contentMd5, new Date()) });
   });
 
   app.post("/v1/multipart/list", smallBody, caller, async (c) => {
-    const { claims, profile } = await upload(c, TOKEN_ONLY);
+    const { claims, profile } = await upload(c, UploadTokenRequest);
     const parts = await listParts(profile, claims);
     return respond(c, { key: claims.key, size: claims.size, partSize: claims.partSize, partCount: claims.partCount, parts });
   });
 
   app.post("/v1/multipart/complete", smallBody, caller, async (c) => {
-    const { claims, profile } = await upload(c, TOKEN_ONLY);
+    const { claims, profile } = await upload(c, UploadTokenRequest);
     return respond(c, await completeUpload(profile, claims));
   });
 
   app.post("/v1/multipart/abort", smallBody, caller, async (c) => {
-    const { claims, profile } = await upload(c, TOKEN_ONLY);
+    const { claims, profile } = await upload(c, UploadTokenRequest);
     await abortUpload(profile, claims);
     return respond(c, { aborted: true });
   });
 
   /** The profile and the key of a request about one of the caller's own objects. */
-  const ownObject = (c: Context<AppEnv>, body: Record<string, unknown>) => {
+  const ownObject = (c: Context<AppEnv>, body: { key: string; profile?: string | undefined }) => {
     const profile = resolveProfile(configOf(c), body.profile);
     const user = c.get("user") ?? "";
     return { profile, user, key: ownKey(body.key, keyPrefixFor(profile, user)) };
@@ -322,7 +328,7 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
   app.post("/v1/uploads/receipt", smallBody, signer, async (c) => {
     const receipts = configOf(c).receipts;
     if (!receipts) throw new SignerError(404, "receipts_off", "receipts are off: set the RECEIPT_SECRET secret");
-    const { profile, user, key } = ownObject(c, objectBody(await jsonBody(c), OBJECT_FIELDS, '{"key":"uploads/2026/11/29/<32 hex>.jpg"}'));
+    const { profile, user, key } = ownObject(c, parseBody(ObjectRequest, await jsonBody(c), KEY_EXAMPLE));
     const facts = await objectFacts(profile, key, user);
     const { receipt, expiresAt } = await receiptFor(facts, receipts.secret, new Date());
     if (receipts.webhookUrl) inBackground(c, deliverReceipt(receipts.webhookUrl, receipt, requestIdOf(c)));
@@ -330,10 +336,10 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
   });
 
   app.post("/v1/objects/url", smallBody, signer, async (c) => {
-    const body = objectBody(await jsonBody(c), READ_FIELDS, '{"key":"uploads/2026/11/29/<32 hex>.jpg","expiresIn":300}');
+    const body = parseBody(ReadUrlRequest, await jsonBody(c), '{"key":"uploads/2026/11/29/<32 hex>.jpg","expiresIn":300}');
     const { profile, key } = ownObject(c, body);
-    const { expiresIn, process } = readTerms(body, profile);
-    return respond(c, { key, ...(await readUrl(profile, key, expiresIn, process, new Date())) });
+    checkReads(profile);
+    return respond(c, { key, ...(await readUrl(profile, key, body.expiresIn, body.process, new Date())) });
   });
 
   /**
@@ -347,20 +353,17 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
     });
 
   app.post("/v1/cos/keys", smallBody, sdkCaller, async (c) => {
-    const body = objectBody(await jsonBody(c), KEYS_FIELDS, '{"ext":"jpg"}');
+    const body = parseBody(KeysRequest, await jsonBody(c), '{"ext":"jpg"}');
     const profile = resolveProfile(configOf(c), body.profile);
     const ext = normalizeExtension(body.ext, profile.allowedExtensions);
     return respond(c, { Bucket: profile.bucket, Region: profile.region, Key: newObjectKey(keyPrefixFor(profile, c.get("user")), ext, new Date()) });
   });
 
   app.post("/v1/cos/authorization", smallBody, sdkCaller, async (c) => {
-    const body = await jsonBody(c);
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new InvalidRequestError("body_invalid", "send the options getAuthorization received, as a JSON object");
-    }
-    const profile = resolveProfile(configOf(c), (body as { profile?: unknown }).profile);
+    const body = parseBody(SdkAuthorizationRequest, await jsonBody(c), '{"Bucket":"…","Region":"…","Method":"put","Pathname":"/<key>","Headers":{…}}');
+    const profile = resolveProfile(configOf(c), body.profile);
     const user = c.get("user");
-    const terms = checkSdkRequest(profile, body as SdkRequest, keyPrefixFor(profile, user));
+    const terms = checkSdkRequest(profile, body, keyPrefixFor(profile, user));
     if (terms.operation === "PutObject" || terms.operation === "InitiateMultipartUpload") {
       await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : callerAddress(c));
     }
@@ -368,7 +371,7 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
   });
 
   app.post("/v1/cos/credentials", smallBody, sdkCaller, async (c) => {
-    const body = objectBody(await jsonBody(c), OBJECT_FIELDS, '{"profile":"default"}');
+    const body = parseBody(CredentialsRequest, await jsonBody(c), '{"profile":"default"}');
     const config = configOf(c);
     const profile = resolveProfile(config, body.profile);
     const user = c.get("user") ?? "";

@@ -101,16 +101,7 @@ export async function readUrl(profile: UploadProfile, key: string, expiresIn: nu
   return { url: signed, expiresAt: new Date(keyTime.end * 1000).toISOString() };
 }
 
-/** `expiresIn` (default 300 s) and `process` of a read-URL request, for a profile that gives read URLs. */
-export function readTerms(body: Record<string, unknown>, profile: UploadProfile): { expiresIn: number; process: string | undefined } {
+/** Refuses read URLs for a profile that gives none. */
+export function checkReads(profile: UploadProfile): void {
   if (profile.read !== "owner") throw new SignerError(403, "read_not_allowed", `profile "${profile.name}" gives no read URLs (set read = "owner")`);
-  const expiresIn = body.expiresIn ?? 300;
-  if (typeof expiresIn !== "number" || !Number.isSafeInteger(expiresIn) || expiresIn < 10 || expiresIn > MAX_READ_SECONDS) {
-    throw new InvalidRequestError("expires_in_invalid", `expiresIn must be whole seconds from 10 to ${MAX_READ_SECONDS}`);
-  }
-  const process = body.process;
-  if (process !== undefined && (typeof process !== "string" || !Object.hasOwn(IMAGE_PROCESSING, process))) {
-    throw new InvalidRequestError("process_invalid", `process must be one of ${Object.keys(IMAGE_PROCESSING).join(", ")}`);
-  }
-  return { expiresIn, process };
 }

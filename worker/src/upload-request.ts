@@ -4,6 +4,7 @@ import { InvalidRequestError } from "./errors.js";
 import { ACTIVE_MEDIA_TYPE, DEFAULT_MEDIA_TYPE, MEDIA_FAMILY, MEDIA_TYPE, mediaTypesOf, ruleAllows } from "./media-types.js";
 import { MAX_PART_SIZE, MIN_PART_SIZE } from "./multipart/parts.js";
 import { normalizeExtension } from "./object-key.js";
+import { MultipartRequest, parseBody, UploadRequest } from "./schemas/requests.js";
 
 export interface UploadRequest {
   readonly profile: UploadProfile;
@@ -13,8 +14,6 @@ export interface UploadRequest {
   readonly size?: number;
   readonly contentType: string;
 }
-
-const FIELDS = new Set(["profile", "ext", "method", "size", "contentType"]);
 
 /** The named profile (default: `default`), or 400 unknown_profile. */
 export function resolveProfile(config: SignerConfig, name: unknown): UploadProfile {
@@ -34,23 +33,11 @@ export function checkMethod(profile: UploadProfile, method: UploadMethod): void 
   }
 }
 
-/** The body as an object of known fields, or 400 body_invalid (a client-chosen `key` among the unknown ones). */
-export function objectBody(body: unknown, fields: ReadonlySet<string>, example: string): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new InvalidRequestError("body_invalid", `the body must be a JSON object such as ${example}`);
-  }
-  const unknown = Object.keys(body).find((name) => !fields.has(name));
-  if (unknown !== undefined) {
-    throw new InvalidRequestError("body_invalid", `unknown field "${unknown.slice(0, 40)}"; expected ${[...fields].join(", ")}`);
-  }
-  return body as Record<string, unknown>;
-}
-
 export function parseUploadRequest(body: unknown, config: SignerConfig): UploadRequest {
-  const fields = objectBody(body, FIELDS, '{"ext":"jpg","method":"put","size":1234}');
+  const fields = parseBody(UploadRequest, body, '{"ext":"jpg","method":"put","size":1234}');
   const profile = resolveProfile(config, fields.profile);
   const ext = normalizeExtension(fields.ext, profile.allowedExtensions);
-  const method = parseMethod(fields.method);
+  const method = fields.method ?? "put";
   checkMethod(profile, method);
   const size = parseSize(fields.size, profile.multipart ? Math.max(profile.maxBytes, profile.multipartMaxBytes) : profile.maxBytes);
   if (size !== undefined && profile.multipart && (size > profile.multipartThreshold || size > profile.maxBytes)) {
@@ -66,17 +53,9 @@ export function parseUploadRequest(body: unknown, config: SignerConfig): UploadR
   return { profile, ext, method, ...(size === undefined ? {} : { size }), contentType: parseContentType(fields.contentType, ext, profile, method) };
 }
 
-function parseMethod(value: unknown): UploadMethod {
-  if (value === undefined) return "put";
-  if (value === "put" || value === "post") return value;
-  throw new InvalidRequestError("method_invalid", 'method must be "put" (wx.request) or "post" (wx.uploadFile)');
-}
-
-export function parseSize(value: unknown, maxBytes: number): number | undefined {
+/** A size the schema let through (a whole number ≥ 0), within the profile's limit. */
+export function parseSize(value: number | undefined, maxBytes: number): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidRequestError("size_invalid", "size must be the file's size in bytes: a whole number, 0 or more");
-  }
   if (value > maxBytes) throw new InvalidRequestError("file_too_large", `size ${value} is over the limit of ${maxBytes} bytes`);
   return value;
 }
@@ -137,20 +116,14 @@ export interface MultipartRequest {
   readonly partSize?: number;
 }
 
-const MULTIPART_FIELDS = new Set(["profile", "ext", "size", "contentType", "partSize"]);
-
 /** `POST /v1/multipart`: the same suffix and type rules as a PUT, a size of 1 byte up to the profile's multipart limit. */
 export function parseMultipartRequest(body: unknown, config: SignerConfig): MultipartRequest {
-  const fields = objectBody(body, MULTIPART_FIELDS, '{"ext":"mp4","size":104857600}');
+  const fields = parseBody(MultipartRequest, body, '{"ext":"mp4","size":104857600}');
   const profile = resolveProfile(config, fields.profile);
   if (!profile.multipart) throw new InvalidRequestError("multipart_off", `profile "${profile.name}" takes no multipart uploads: use POST /v1/uploads`);
   const ext = normalizeExtension(fields.ext, profile.allowedExtensions);
-  const size = parseSize(fields.size, profile.multipartMaxBytes);
-  if (size === undefined) throw new InvalidRequestError("size_required", "a multipart upload is planned from the file's size: send size (bytes)");
+  const size = parseSize(fields.size, profile.multipartMaxBytes)!;
   if (size === 0) throw new InvalidRequestError("size_invalid", "an empty file has no parts: upload it with POST /v1/uploads");
   const partSize = fields.partSize;
-  if (partSize !== undefined && (typeof partSize !== "number" || !Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)) {
-    throw new InvalidRequestError("part_size_invalid", `partSize must be a whole number of bytes from ${MIN_PART_SIZE} (1 MiB, COS's smallest part) to ${MAX_PART_SIZE} (5 GiB)`);
-  }
   return { profile, ext, size, contentType: parseContentType(fields.contentType, ext, profile, "put"), ...(partSize === undefined ? {} : { partSize }) };
 }

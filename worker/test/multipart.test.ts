@@ -67,7 +67,7 @@ describe("POST /v1/multipart/parts", () => {
     await expectError(await postJson("/v1/multipart/parts", { token: await uploadToken(upload, "another-secret-key"), partNumbers: [1] }), 401, "upload_token_invalid");
     await expectError(await postJson("/v1/multipart/parts", { token: await uploadToken({ ...upload, aud: "cos-edge-signer" }), partNumbers: [1] }), 401, "upload_token_invalid");
     await expectError(await postJson("/v1/multipart/parts", { token: await uploadToken({ ...upload, profile: "gone" }), partNumbers: [1] }), 401, "upload_token_invalid");
-    await expectError(await postJson("/v1/multipart/parts", { partNumbers: [1] }), 401, "upload_token_invalid");
+    await expectError(await postJson("/v1/multipart/parts", { partNumbers: [1] }), 400, "body_invalid");
   });
 
   it("refuses a token of a user when anyone may sign (its sub is not the caller's)", async () => {

@@ -36,28 +36,24 @@ export interface SignedPart {
 }
 
 /** Whole part numbers within 1..partCount, each once, at most MAX_PARTS_PER_CALL. */
-export function checkPartNumbers(value: unknown, plan: PartPlan): number[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_PARTS_PER_CALL) {
-    throw new InvalidRequestError("part_numbers_invalid", `partNumbers must list 1 to ${MAX_PARTS_PER_CALL} part numbers`);
-  }
+export function checkPartNumbers(value: readonly number[], plan: PartPlan): readonly number[] {
   const bad = value.find((n) => !Number.isSafeInteger(n) || n < 1 || n > plan.partCount);
   if (bad !== undefined) throw new InvalidRequestError("part_numbers_invalid", `part numbers run from 1 to ${plan.partCount}; got ${String(bad).slice(0, 20)}`);
   if (new Set(value).size !== value.length) throw new InvalidRequestError("part_numbers_invalid", "partNumbers lists a part twice");
-  return value as number[];
+  return value;
 }
-
-/** Base64 of 16 bytes: a Content-MD5 value. */
-const CONTENT_MD5 = /^[A-Za-z0-9+/]{22}==$/;
 
 /**
  * One signed UploadPart per number, binding partNumber and uploadId (query), host and the part's exact
  * content-length (headers), and its Content-MD5 when the client gives one.
  */
-export async function signParts(profile: UploadProfile, claims: UploadClaims, partNumbers: readonly number[], contentMd5: unknown, now: Date): Promise<SignedPart[]> {
-  const md5s = contentMd5 === undefined ? {} : contentMd5;
-  if (typeof md5s !== "object" || md5s === null || Array.isArray(md5s) || Object.values(md5s).some((value) => typeof value !== "string" || !CONTENT_MD5.test(value))) {
-    throw new InvalidRequestError("body_invalid", 'contentMd5 must map part numbers to Base64 MD5 digests, e.g. {"1": "1B2M2Y8AsgTpgAmY7PhCfg=="}');
-  }
+export async function signParts(
+  profile: UploadProfile,
+  claims: UploadClaims,
+  partNumbers: readonly number[],
+  md5s: Readonly<Record<string, string>> = {},
+  now: Date,
+): Promise<SignedPart[]> {
   const location = objectLocation(profile, claims.key);
   const keyTime = keyTimeAt(now, PART_SIGNATURE_TTL_SECONDS);
   return Promise.all(

@@ -9,6 +9,7 @@ import { objectLocation } from "../cos-target.js";
 import { InvalidRequestError, SignerError } from "../errors.js";
 import { MAX_PART_SIZE } from "../multipart/parts.js";
 import { ownKey } from "../objects.js";
+import type { SdkAuthorizationBody } from "../schemas/requests.js";
 import { parseContentType } from "../upload-request.js";
 
 /** The COS operations an uploader's SDK performs; each is signed only in its own shape. */
@@ -23,17 +24,8 @@ export type SdkOperation =
   | "GetObject"
   | "ListMultipartUploads";
 
-/** What `getAuthorization` receives (cos-wx-sdk-v5 src/base.js getAuthorizationAsync), as the SDK sends it. */
-export interface SdkRequest {
-  readonly Bucket?: unknown;
-  readonly Region?: unknown;
-  readonly Method?: unknown;
-  /** The decoded path that is signed: `/<key>`, or `/<bucket>/<key>` with ForcePathStyle. */
-  readonly Pathname?: unknown;
-  readonly Key?: unknown;
-  readonly Query?: unknown;
-  readonly Headers?: unknown;
-}
+/** What `getAuthorization` receives (cos-wx-sdk-v5 src/base.js getAuthorizationAsync), checked by its schema. */
+export type SdkRequest = Omit<SdkAuthorizationBody, "profile">;
 
 export interface SdkTerms {
   readonly operation: SdkOperation;
@@ -63,17 +55,12 @@ const LIST_UPLOADS_QUERY = new Set(["uploads", "prefix", "encoding-type", "max-u
 const SIGNABLE_HEADER =
   /^(host|user-agent|content-(length|md5|type|disposition|encoding|language)|cache-control|expires|expect|range|if-(match|none-match|modified-since|unmodified-since)|x-cos-(meta-[\w.-]+|storage-class|forbid-overwrite|traffic-limit|tagging|sdk-retry|server-side-encryption[\w-]*))$/;
 
-/** A JSON object of string (or number) values, names lowercased; 400 `<field>_invalid` otherwise. */
-function stringMap(value: unknown, field: "Query" | "Headers"): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  const code = field === "Query" ? "query_invalid" : "header_invalid";
-  if (typeof value !== "object" || Array.isArray(value)) throw new InvalidRequestError(code, `${field} must be an object of names and values`);
+/** Names lowercased, values as text; a name given twice (in two letter cases) is a 400. */
+function stringMap(value: Readonly<Record<string, string | number>> = {}, field: "Query" | "Headers"): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(value)) {
     const lower = name.toLowerCase();
-    if ((typeof raw !== "string" && typeof raw !== "number") || lower in out) {
-      throw new InvalidRequestError(code, `${field}.${name.slice(0, 40)} must be given once, as a string or number`);
-    }
+    if (Object.hasOwn(out, lower)) throw new InvalidRequestError(field === "Query" ? "query_invalid" : "header_invalid", `${field}.${name.slice(0, 40)} is given twice`);
     out[lower] = String(raw);
   }
   return out;
@@ -103,7 +90,7 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
   if (request.Bucket !== profile.bucket || request.Region !== profile.region) {
     throw new SignerError(403, "bucket_not_allowed", `profile "${profile.name}" uploads to ${profile.bucket} in ${profile.region} only`);
   }
-  const method = typeof request.Method === "string" ? request.Method.toUpperCase() : "";
+  const method = request.Method.toUpperCase();
   const query = stringMap(request.Query, "Query");
   const headers = stringMap(request.Headers, "Headers");
   const refused = Object.keys(headers).find((name) => !SIGNABLE_HEADER.test(name));
