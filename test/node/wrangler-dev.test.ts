@@ -56,7 +56,9 @@ beforeAll(async () => {
   // A project folder of the user's own: wrangler.toml (its entry pointing back at the code) and a .dev.vars beside it.
   dir = join(root, ".wrangler", `dev-test-${randomBytes(4).toString("hex")}`);
   await mkdir(dir, { recursive: true });
-  const toml = (await readFile(join(root, "wrangler.toml"), "utf8")).replace('main = "worker/src/index.ts"', `main = "${join(root, "worker/src/index.ts")}"`);
+  const toml = (await readFile(join(root, "wrangler.toml"), "utf8"))
+    .replace('main = "worker/src/index.ts"', `main = "${join(root, "worker/src/index.ts")}"`)
+    .replace('directory = "./public"', `directory = "${join(root, "public")}"`);
   await writeFile(join(dir, "wrangler.toml"), toml);
   const profiles = { photo: { bucket: PHOTOS.name, endpoint: emulator.url, credentials: "partner", extensions: ["jpg"] } };
   await writeFile(
@@ -148,6 +150,12 @@ describe("npm run dev with a .dev.vars (wrangler dev, as users start it)", () =>
     });
     expect(put.status).toBe(200);
     expect((await emulator.store.get(PHOTOS.name, Key))?.body).toEqual(Buffer.from([4, 5, 6]));
+  });
+
+  it("serves the OpenAPI document", async () => {
+    const response = await fetch(`${signer}/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { openapi: string }).openapi).toBe("3.1.0");
   });
 
   it("prints no secret of .dev.vars", () => {

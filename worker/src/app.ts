@@ -57,6 +57,11 @@ export type AppEnv = {
 export interface AppOptions {
   /** Where the caller's address is read, for the per-address limits: the host's choice. Default: Cloudflare's edge. */
   readonly clientAddress?: ClientAddressSource;
+  /**
+   * The OpenAPI document (public/openapi.json), served at GET /openapi.json by hosts without static files. Workers
+   * serves the file as a static asset instead ([assets] in wrangler.toml), keeping it out of the Worker's bundle.
+   */
+  readonly openApi?: object;
 }
 
 /** A client's own request id, kept apart from ours in the log line: letters, digits, `-`, `_`, `.`; at most 64. */
@@ -154,7 +159,7 @@ function keyPrefixFor(profile: UploadProfile, user = ""): string {
   return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
 }
 
-export function createApp({ clientAddress = cloudflareClientAddress }: AppOptions = {}): HonoBase<AppEnv> {
+export function createApp({ clientAddress = cloudflareClientAddress, openApi }: AppOptions = {}): HonoBase<AppEnv> {
   // Hono's default preset pairs RegExpRouter with TrieRouter for patterns RegExpRouter cannot take: these fixed
   // paths never need the second.
   const app = new HonoBase<AppEnv>({ router: new RegExpRouter() });
@@ -197,6 +202,8 @@ export function createApp({ clientAddress = cloudflareClientAddress }: AppOption
       await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : callerAddress(c));
       await next();
     });
+
+  if (openApi) app.get("/openapi.json", (c) => respond(c, openApi));
 
   app.get("/healthz", (c) => {
     configOf(c);

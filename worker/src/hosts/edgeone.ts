@@ -3,6 +3,7 @@
  * handed the request and the project's environment variables (`context.env`: the secrets too — community adapters
  * drop it), with in-process rate limits per isolate. Built to `dist/edgeone/edge-functions/[[default]].js`.
  */
+import openApi from "../../../public/openapi.json";
 import { createApp } from "../app.js";
 import type { SignerEnv } from "../config.js";
 import { inProcessLimiters } from "./in-process-limiter.js";
@@ -14,7 +15,7 @@ export interface EdgeOneContext {
 }
 
 // EdgeOne sets `request.eo.clientIp` itself; a client cannot choose it.
-const app = createApp({ clientAddress: (request) => (request as EdgeOneContext["request"]).eo?.clientIp || undefined });
+const app = createApp({ clientAddress: (request) => (request as EdgeOneContext["request"]).eo?.clientIp || undefined, openApi });
 const limiters = inProcessLimiters();
 // One bindings object per environment object, so that the configuration is parsed once, not per request.
 const bindings = new WeakMap<object, SignerEnv>();

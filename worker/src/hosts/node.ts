@@ -4,6 +4,7 @@
  */
 import { type ServerType, serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
+import openApi from "../../../public/openapi.json";
 import { createApp } from "../app.js";
 import type { SignerEnv } from "../config.js";
 import { inProcessLimiters } from "./in-process-limiter.js";
@@ -41,7 +42,7 @@ function addressReader(header: string | undefined) {
 
 export function startNodeServer({ env, port, hostname }: NodeServerOptions): Promise<NodeServer> {
   const addresses = addressReader(env.CLIENT_ADDRESS_HEADER?.trim() || undefined);
-  const app = createApp({ clientAddress: addresses.read });
+  const app = createApp({ clientAddress: addresses.read, openApi });
   // RATE_LIMITS=off where a gateway in front already limits callers (and for benchmarks, like workerd's runs).
   const bindings: SignerEnv & Record<string, unknown> = env.RATE_LIMITS?.trim() === "off" ? { ...env } : { ...env, ...inProcessLimiters() };
   return new Promise((resolve) => {

@@ -9,7 +9,7 @@
  */
 import { InvalidRequestError, type InvalidRequestCode } from "../errors.js";
 
-type JsonType = "object" | "string" | "integer" | "number" | "array" | "boolean";
+type JsonType = "object" | "string" | "integer" | "number" | "array" | "boolean" | "null";
 
 export interface Schema {
   readonly type: JsonType | readonly JsonType[];
@@ -46,7 +46,9 @@ const fits = (type: JsonType, value: unknown): boolean =>
       ? Array.isArray(value)
       : type === "object"
         ? typeof value === "object" && value !== null && !Array.isArray(value)
-        : typeof value === type;
+        : type === "null"
+          ? value === null
+          : typeof value === type;
 
 /** Whether `value` meets `schema`; for an object or array, its first failing field's path and schema otherwise. */
 function check(schema: Schema, value: unknown, path: string): { path: string; schema: Schema; missing?: boolean } | undefined {

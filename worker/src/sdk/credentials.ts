@@ -67,7 +67,7 @@ export function credentialsFor(profile: UploadProfile, sts: StsSettings, user: s
   if (profile.credentials.securityToken) {
     throw new SignerError(404, "credentials_off", `profile "${profile.name}" signs with temporary keys itself, which STS does not accept: use /v1/cos/authorization`);
   }
-  const id = `${profile.name}\n${user}\n${scope}`;
+  const id = `${sts.endpoint}\n${profile.credentials.secretId}\n${profile.name}\n${user}\n${scope}`;
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const cached = issued.get(id);
   if (cached) return cached.then((found) => (found.ExpiredTime - nowSeconds > sts.durationSeconds / 3 ? found : fresh()));

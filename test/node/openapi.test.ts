@@ -1,0 +1,186 @@
+/**
+ * GET /openapi.json: the committed file is what the schemas generate, every route the app serves is in it (and
+ * nothing else), and real answers — successes against the COS emulator and refusals — validate against it with a
+ * JSON Schema validator we did not write (ajv, draft 2020-12 as OpenAPI 3.1 uses).
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import Ajv2020 from "ajv/dist/2020.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openApiText } from "../../scripts/openapi.js";
+import { createApp } from "../../worker/src/app.js";
+import type { ErrorCode } from "../../worker/src/errors.js";
+import { ERROR_STATUS, ROUTES } from "../../worker/src/openapi/document.js";
+import { STUB_APPID, STUB_APPSECRET, wechatStub } from "../support/wechat-stub.js";
+import { OLD_BUCKET, SECRET_ID, SECRET_KEY, startEmulator, startSigner } from "./harness";
+
+const root = join(import.meta.dirname, "../..");
+const MiB = 1024 * 1024;
+
+interface Document {
+  paths: Record<string, Record<string, { responses: Record<string, { content: { "application/json": { schema: object } } }> }>>;
+  components: { schemas: Record<string, object> };
+}
+
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let wechat: Server;
+let document: Document;
+let env: Record<string, string>;
+let wechatEnv: Record<string, string>;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  wechat = createServer(async (req, res) => {
+    const answer = wechatStub(new Request(`https://api.weixin.qq.com${req.url}`));
+    res.writeHead(answer.status, { "Content-Type": "application/json" }).end(await answer.text());
+  });
+  await new Promise<void>((done) => wechat.listen(0, "127.0.0.1", done));
+  document = JSON.parse(await readFile(join(root, "public/openapi.json"), "utf8")) as Document;
+  env = {
+    COS_SECRET_ID: SECRET_ID,
+    COS_SECRET_KEY: SECRET_KEY,
+    COS_BUCKET: OLD_BUCKET.name,
+    COS_REGION: OLD_BUCKET.region,
+    COS_ENDPOINT: emulator.url,
+    STS_ENDPOINT: emulator.url,
+    AUTH_MODE: "none",
+    SEED_ROUTES: "true",
+    UPLOAD_READ: "owner",
+    RECEIPT_SECRET: "openapi-test-receipt-secret-0123456789abcdef",
+  };
+  wechatEnv = {
+    ...env,
+    AUTH_MODE: "wechat",
+    WX_APPID: STUB_APPID,
+    WX_APPSECRET: STUB_APPSECRET,
+    SESSION_SECRET: "openapi-test-session-secret-0123456789abcdef",
+    WX_API_ORIGIN: `http://127.0.0.1:${(wechat.address() as AddressInfo).port}`,
+  };
+});
+
+afterAll(async () => {
+  await emulator?.dispose();
+  await new Promise((done) => wechat?.close(done));
+});
+
+describe("public/openapi.json", () => {
+  it("is what `npm run openapi` generates from the schemas (run it after changing a schema or a route)", async () => {
+    expect(await readFile(join(root, "public/openapi.json"), "utf8")).toBe(await openApiText());
+  });
+
+  it("holds every route the app serves, and no other", () => {
+    const served = createApp({ openApi: document })
+      .routes.filter((route) => route.method !== "ALL")
+      .map((route) => `${route.method.toLowerCase()} ${route.path}`);
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`));
+    expect([...new Set(served)].sort()).toEqual(documented.sort());
+  });
+
+  it("is what `wrangler dev` serves (a static asset) and what the other hosts serve", async () => {
+    const signer = await startSigner({});
+    try {
+      const response = await fetch(`${signer.url}/openapi.json`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual(document);
+    } finally {
+      await signer.dispose();
+    }
+    const node = await createApp({ openApi: document }).request("http://signer.test/openapi.json", {}, env);
+    expect(await node.json()).toEqual(document);
+  }, 60_000);
+});
+
+describe("real answers validate against the document", () => {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  const seen = new Map<string, Set<number>>();
+
+  /** One request to the app; its answer is checked against the document's schema for that route and status. */
+  async function exchange(method: "GET" | "POST", path: string, body?: unknown, useEnv = env, headers: Record<string, string> = {}) {
+    const init: RequestInit = { method, headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers } };
+    if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+    const response = await createApp({ openApi: document }).request(`http://signer.test${path}`, init, useEnv);
+    const json = (await response.json()) as Record<string, unknown> & { error?: { code: ErrorCode } };
+    const pathname = path.split("?")[0]!;
+    const route = ROUTES.find((candidate) => candidate.path === pathname && candidate.method === method.toLowerCase());
+    if (route && response.status !== 405) {
+      const operation = document.paths[pathname]![method.toLowerCase()]!;
+      const documented = operation.responses[String(response.status)];
+      expect(documented, `${method} ${path} answered ${response.status}, which the document does not list`).toBeDefined();
+      const validate = ajv.compile({ ...documented!.content["application/json"].schema, components: document.components });
+      expect(validate(json), `${method} ${path} ${response.status}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      if (json.error) expect([...route.errors, "config_invalid", "internal_error", "not_found", "method_not_allowed"]).toContain(json.error.code);
+    } else {
+      const validate = ajv.compile({ $ref: "#/components/schemas/Error", components: document.components });
+      expect(validate(json)).toBe(true);
+    }
+    if (json.error) expect(ERROR_STATUS[json.error.code]).toBe(response.status);
+    seen.set(`${method.toLowerCase()} ${pathname}`, (seen.get(`${method.toLowerCase()} ${pathname}`) ?? new Set()).add(response.status));
+    return { status: response.status, body: json };
+  }
+
+  it("for every route: its success, and refusals", async () => {
+    expect((await exchange("GET", "/healthz")).status).toBe(200);
+    expect((await exchange("GET", "/openapi.json")).status).toBe(200);
+    expect((await exchange("GET", "/v1/profiles")).status).toBe(200);
+    expect((await exchange("GET", "/put-sign?ext=jpg")).status).toBe(200);
+    expect((await exchange("GET", "/post-policy?ext=png")).status).toBe(200);
+    expect((await exchange("GET", "/put-sign?ext=exe")).status).toBe(400);
+    expect((await exchange("GET", "/nope")).status).toBe(404);
+    expect((await exchange("POST", "/healthz")).status).toBe(405);
+
+    const session = await exchange("POST", "/v1/session", { code: "code-openapi" }, wechatEnv);
+    expect(session.status).toBe(200);
+    expect((await exchange("POST", "/v1/session", { code: "a b" }, wechatEnv)).status).toBe(400);
+    expect((await exchange("POST", "/v1/uploads", { ext: "jpg", size: 3 }, wechatEnv)).status).toBe(401);
+    expect((await exchange("POST", "/v1/uploads", "not json", env)).status).toBe(400);
+
+    const put = await exchange("POST", "/v1/uploads", { ext: "jpg", size: 3, method: "put" });
+    expect(put.status).toBe(200);
+    expect((await exchange("POST", "/v1/uploads", { ext: "jpg", size: 3, method: "post", contentType: "image/*" })).status).toBe(200);
+    for (const body of [{ ext: "exe" }, { ext: "jpg", size: -1 }, { ext: "jpg", key: "x" }, { ext: "jpg", method: "put" }, { ext: "jpg", size: 1, contentType: "text/html" }]) {
+      expect((await exchange("POST", "/v1/uploads", body)).status).toBe(400);
+    }
+    const descriptor = put.body as { url: string; key: string; headers: Record<string, string> };
+    const stored = await fetch(descriptor.url, { method: "PUT", headers: { ...descriptor.headers, "Content-Type": "image/jpeg" }, body: new Uint8Array([1, 2, 3]) });
+    expect(stored.status).toBe(200);
+    expect((await exchange("POST", "/v1/uploads/receipt", { key: descriptor.key })).status).toBe(200);
+    expect((await exchange("POST", "/v1/uploads/receipt", { key: descriptor.key.replace(/[0-9a-f]{32}/, "0".repeat(32)) })).status).toBe(404);
+    expect((await exchange("POST", "/v1/objects/url", { key: descriptor.key, process: "thumbnail" })).status).toBe(200);
+    expect((await exchange("POST", "/v1/objects/url", { key: descriptor.key, expiresIn: 5 })).status).toBe(400);
+
+    const started = await exchange("POST", "/v1/multipart", { ext: "mp4", size: 6 * MiB });
+    expect(started.status).toBe(200);
+    const token = started.body.token as string;
+    const signed = await exchange("POST", "/v1/multipart/parts", { token, partNumbers: [1, 2] });
+    expect(signed.status).toBe(200);
+    expect((await exchange("POST", "/v1/multipart/parts", { token, partNumbers: [9] })).status).toBe(400);
+    expect((await exchange("POST", "/v1/multipart/complete", { token })).status).toBe(409);
+    for (const [index, part] of (signed.body.parts as { url: string; headers: Record<string, string> }[]).entries()) {
+      const sent = await fetch(part.url, { method: "PUT", headers: part.headers, body: new Uint8Array(index === 0 ? 5 * MiB : MiB) });
+      expect(sent.status).toBe(200);
+    }
+    expect((await exchange("POST", "/v1/multipart/list", { token })).status).toBe(200);
+    expect((await exchange("POST", "/v1/multipart/complete", { token })).status).toBe(200);
+    const other = (await exchange("POST", "/v1/multipart", { ext: "mp4", size: 6 * MiB })).body.token as string;
+    expect((await exchange("POST", "/v1/multipart/abort", { token: other })).status).toBe(200);
+    expect((await exchange("POST", "/v1/multipart/list", { token: other })).status).toBe(404);
+    expect((await exchange("POST", "/v1/multipart/parts", { token: "x.y.z", partNumbers: [1] })).status).toBe(401);
+
+    const { Key } = (await exchange("POST", "/v1/cos/keys", { ext: "jpg" })).body as { Key: string };
+    const host = new URL(emulator.url).host;
+    const sdk = { Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region, Method: "put", Pathname: `/${OLD_BUCKET.name}/${Key}`, Headers: { "Content-Length": 3, Host: host } };
+    expect((await exchange("POST", "/v1/cos/authorization", sdk)).status).toBe(200);
+    expect((await exchange("POST", "/v1/cos/authorization", { ...sdk, Method: "delete" })).status).toBe(403);
+    expect((await exchange("POST", "/v1/cos/authorization", { ...sdk, Headers: { Host: host } })).status).toBe(400);
+    expect((await exchange("POST", "/v1/cos/credentials", {})).status).toBe(200);
+    expect((await exchange("POST", "/v1/cos/credentials", {}, { ...env, STS_ENDPOINT: "http://127.0.0.1:1" })).status).toBe(502);
+    expect((await exchange("POST", "/v1/cos/keys", { ext: "jpg" }, { ...env, COS_BUCKET: "NoAppId" })).status).toBe(500);
+  }, 30_000);
+
+  it("and every documented operation answered at least once", () => {
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`));
+    for (const operation of documented) expect(seen.get(operation)?.has(200), operation).toBe(true);
+  });
+});

@@ -1,0 +1,379 @@
+/**
+ * The OpenAPI 3.1 document of the signer, built from the schemas the routes validate with (schemas/requests.ts) and
+ * the answers they give. Not part of the Worker's bundle: `npm run openapi` writes it to public/openapi.json, which
+ * Workers serves as a static asset (no Worker CPU) and the other hosts serve from their bundle; a test keeps the
+ * file equal to this module's output and checks real answers against it.
+ */
+import type { ErrorCode } from "../errors.js";
+import type { Schema } from "../schemas/json-schema.js";
+import {
+  CredentialsRequest,
+  KeysRequest,
+  MultipartRequest,
+  ObjectRequest,
+  PartsRequest,
+  ReadUrlRequest,
+  SdkAuthorizationRequest,
+  SessionRequest,
+  UploadRequest,
+  UploadTokenRequest,
+} from "../schemas/requests.js";
+
+/** Every error code with its HTTP status (TypeScript makes the list complete). */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  ext_invalid: 400,
+  ext_not_allowed: 400,
+  content_type_invalid: 400,
+  content_type_mismatch: 400,
+  content_type_not_allowed: 400,
+  unknown_profile: 400,
+  size_invalid: 400,
+  size_required: 400,
+  multipart_required: 400,
+  multipart_off: 400,
+  part_numbers_invalid: 400,
+  part_size_invalid: 400,
+  key_invalid: 400,
+  expires_in_invalid: 400,
+  process_invalid: 400,
+  file_too_large: 400,
+  method_invalid: 400,
+  body_invalid: 400,
+  code_invalid: 400,
+  host_required: 400,
+  query_invalid: 400,
+  header_invalid: 400,
+  wechat_code_invalid: 400,
+  unauthorized: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  upload_token_invalid: 401,
+  upload_token_expired: 401,
+  wechat_user_blocked: 403,
+  upload_token_foreign: 403,
+  key_not_allowed: 403,
+  read_not_allowed: 403,
+  bucket_not_allowed: 403,
+  header_not_allowed: 403,
+  operation_not_allowed: 403,
+  not_found: 404,
+  seed_routes_off: 404,
+  upload_not_found: 404,
+  object_not_found: 404,
+  receipts_off: 404,
+  credentials_off: 404,
+  method_not_allowed: 405,
+  parts_incomplete: 409,
+  upload_exists: 409,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  wechat_rate_limited: 429,
+  config_invalid: 500,
+  internal_error: 500,
+  wechat_unavailable: 502,
+  cos_refused: 502,
+  cos_unavailable: 502,
+  sts_refused: 502,
+  sts_unavailable: 502,
+};
+
+const string: Schema = { type: "string" };
+const integer: Schema = { type: "integer" };
+const isoTime: Schema = { type: "string", description: "ISO 8601 time" };
+const headerMap: Schema = { type: "object", additionalProperties: string, description: "headers to send exactly as given" };
+
+/** An object with exactly these fields, all present. */
+function answer(properties: Readonly<Record<string, Schema>>, optional: readonly string[] = []): Schema {
+  return { type: "object", properties, required: Object.keys(properties).filter((name) => !optional.includes(name)), additionalProperties: false };
+}
+
+const PutDescriptor = answer({ method: { type: "string", enum: ["PUT"] }, key: string, url: string, headers: headerMap, objectUrl: string, expiresAt: isoTime });
+const PostDescriptor = answer({
+  method: { type: "string", enum: ["POST"] },
+  key: string,
+  url: string,
+  fields: { type: "object", additionalProperties: string, description: "form fields, sent before the file" },
+  fileField: { type: "string", enum: ["file"] },
+  objectUrl: string,
+  expiresAt: isoTime,
+});
+const nullableString: Schema = { type: ["string", "null"] };
+const ObjectFacts: Readonly<Record<string, Schema>> = {
+  key: string,
+  size: integer,
+  contentType: string,
+  etag: string,
+  crc64: nullableString,
+  lastModified: nullableString,
+  profile: string,
+  user: nullableString,
+};
+
+/** The errors every route can answer, besides its own. */
+const COMMON_ERRORS: readonly ErrorCode[] = ["config_invalid", "internal_error", "not_found", "method_not_allowed"];
+const JSON_BODY: readonly ErrorCode[] = ["body_invalid", "body_too_large", "unsupported_media_type"];
+const SESSION: readonly ErrorCode[] = ["unauthorized", "token_invalid", "token_expired"];
+const LIMITED: readonly ErrorCode[] = ["rate_limited"];
+const PROFILE: readonly ErrorCode[] = ["unknown_profile"];
+const COS_CALL: readonly ErrorCode[] = ["cos_refused", "cos_unavailable"];
+const UPLOAD_TOKEN: readonly ErrorCode[] = ["upload_token_invalid", "upload_token_expired", "upload_token_foreign", "upload_not_found"];
+const CONTENT_TYPE: readonly ErrorCode[] = ["content_type_invalid", "content_type_mismatch", "content_type_not_allowed"];
+
+export interface RouteDoc {
+  readonly method: "get" | "post";
+  readonly path: string;
+  readonly summary: string;
+  /** Needs a session token with AUTH_MODE=wechat. */
+  readonly session: boolean;
+  readonly query?: Readonly<Record<string, { readonly schema: Schema; readonly required: boolean }>>;
+  readonly body?: Schema;
+  readonly response: Schema;
+  readonly errors: readonly ErrorCode[];
+}
+
+export const ROUTES: readonly RouteDoc[] = [
+  {
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document (on Workers a static asset)",
+    session: false,
+    response: { type: "object", description: "OpenAPI 3.1" },
+    errors: [],
+  },
+  { method: "get", path: "/healthz", summary: "The configuration is valid", session: false, response: answer({ status: { type: "string", enum: ["ok"] } }), errors: [] },
+  {
+    method: "post",
+    path: "/v1/session",
+    summary: "Log in with the code of wx.login() (AUTH_MODE=wechat)",
+    session: false,
+    body: SessionRequest,
+    response: answer({ token: string, expiresAt: isoTime, expiresIn: integer }),
+    errors: [...JSON_BODY, "code_invalid", "wechat_code_invalid", "wechat_user_blocked", "wechat_rate_limited", "wechat_unavailable", ...LIMITED],
+  },
+  {
+    method: "get",
+    path: "/put-sign",
+    summary: "Tencent's sample: a PUT signature for a new key (SEED_ROUTES)",
+    session: true,
+    query: { ext: { schema: string, required: true }, profile: { schema: string, required: false } },
+    response: answer({ cosHost: string, cosKey: string, authorization: string, securityToken: string }),
+    errors: ["seed_routes_off", ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid"],
+  },
+  {
+    method: "get",
+    path: "/post-policy",
+    summary: "Tencent's sample: a POST policy for a new key (SEED_ROUTES)",
+    session: true,
+    query: { ext: { schema: string, required: true }, profile: { schema: string, required: false } },
+    response: answer({ cosHost: string, cosKey: string, policy: string, qSignAlgorithm: string, qAk: string, qKeyTime: string, qSignature: string, securityToken: string }),
+    errors: ["seed_routes_off", ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid"],
+  },
+  {
+    method: "get",
+    path: "/v1/profiles",
+    summary: "The profiles a client may choose, and their rules",
+    session: false,
+    response: answer({
+      profiles: {
+        type: "array",
+        items: answer({
+          name: string,
+          extensions: { type: "array", items: string },
+          contentTypes: { type: "array", items: string },
+          maxBytes: integer,
+          methods: { type: "array", items: { type: "string", enum: ["put", "post"] } },
+        }),
+      },
+    }),
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/v1/uploads",
+    summary: "Permission to upload one file: a signed PUT or POST form for a new key",
+    session: true,
+    body: UploadRequest,
+    response: { type: "object", oneOf: [PutDescriptor, PostDescriptor] } as Schema,
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid", "size_invalid", "size_required", "file_too_large", "multipart_required", ...CONTENT_TYPE],
+  },
+  {
+    method: "post",
+    path: "/v1/multipart",
+    summary: "Start a multipart upload (the Worker initiates it on COS)",
+    session: true,
+    body: MultipartRequest,
+    response: answer({ key: string, uploadId: string, size: integer, partSize: integer, partCount: integer, contentType: string, token: string, objectUrl: string, expiresAt: isoTime }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "multipart_off", "ext_invalid", "ext_not_allowed", "size_invalid", "size_required", "file_too_large", "part_size_invalid", ...CONTENT_TYPE, "upload_exists", ...COS_CALL],
+  },
+  {
+    method: "post",
+    path: "/v1/multipart/parts",
+    summary: "Sign up to 100 parts",
+    session: true,
+    body: PartsRequest,
+    response: answer({ parts: { type: "array", items: answer({ partNumber: integer, url: string, headers: headerMap }) } }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...UPLOAD_TOKEN, "part_numbers_invalid"],
+  },
+  {
+    method: "post",
+    path: "/v1/multipart/list",
+    summary: "The parts COS holds",
+    session: true,
+    body: UploadTokenRequest,
+    response: answer({ key: string, size: integer, partSize: integer, partCount: integer, parts: { type: "array", items: answer({ partNumber: integer, size: integer, etag: string }) } }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...UPLOAD_TOKEN, ...COS_CALL],
+  },
+  {
+    method: "post",
+    path: "/v1/multipart/complete",
+    summary: "Check every part and complete the upload",
+    session: true,
+    body: UploadTokenRequest,
+    response: answer({ key: string, url: string, size: integer, etag: string, crc64: nullableString }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...UPLOAD_TOKEN, "parts_incomplete", "upload_exists", ...COS_CALL],
+  },
+  {
+    method: "post",
+    path: "/v1/multipart/abort",
+    summary: "Abort the upload on COS",
+    session: true,
+    body: UploadTokenRequest,
+    response: answer({ aborted: { type: "boolean" } }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...UPLOAD_TOKEN, ...COS_CALL],
+  },
+  {
+    method: "post",
+    path: "/v1/uploads/receipt",
+    summary: "What COS holds under one of the caller's keys, with a signed receipt",
+    session: true,
+    body: ObjectRequest,
+    response: answer({ ...ObjectFacts, receipt: string, expiresAt: isoTime }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "receipts_off", "key_invalid", "key_not_allowed", "object_not_found", ...COS_CALL],
+  },
+  {
+    method: "post",
+    path: "/v1/objects/url",
+    summary: "A presigned GET URL of one of the caller's objects (read = owner)",
+    session: true,
+    body: ReadUrlRequest,
+    response: answer({ key: string, url: string, expiresAt: isoTime }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "read_not_allowed", "key_invalid", "key_not_allowed", "expires_in_invalid", "process_invalid"],
+  },
+  {
+    method: "post",
+    path: "/v1/cos/keys",
+    summary: "Tencent's SDKs: a new key in the caller's space",
+    session: true,
+    body: KeysRequest,
+    response: answer({ Bucket: string, Region: string, Key: string }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed"],
+  },
+  {
+    method: "post",
+    path: "/v1/cos/authorization",
+    summary: "Tencent's SDKs: the Authorization of exactly the COS request getAuthorization describes",
+    session: true,
+    body: SdkAuthorizationRequest,
+    response: answer({ Authorization: string, ExpiredTime: integer, SecurityToken: string }, ["SecurityToken"]),
+    errors: [
+      ...JSON_BODY,
+      ...SESSION,
+      ...LIMITED,
+      ...PROFILE,
+      "bucket_not_allowed",
+      "host_required",
+      "query_invalid",
+      "header_invalid",
+      "header_not_allowed",
+      "operation_not_allowed",
+      "key_invalid",
+      "key_not_allowed",
+      "ext_not_allowed",
+      "size_required",
+      "file_too_large",
+      ...CONTENT_TYPE,
+    ],
+  },
+  {
+    method: "post",
+    path: "/v1/cos/credentials",
+    summary: "Tencent's SDKs: temporary keys for the caller's space (STS GetFederationToken)",
+    session: true,
+    body: CredentialsRequest,
+    response: answer({ TmpSecretId: string, TmpSecretKey: string, SecurityToken: string, StartTime: integer, ExpiredTime: integer, Bucket: string, Region: string, Prefix: string }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "credentials_off", "key_invalid", "key_not_allowed", "sts_refused", "sts_unavailable"],
+  },
+];
+
+/** Our `x-` keywords are for the validator; the document says the same in words (`description`). */
+function publicSchema(schema: Schema): object {
+  const { "x-code": _code, "x-missing": _missing, properties, items, additionalProperties, ...rest } = schema as Schema & { oneOf?: Schema[] };
+  const oneOf = (schema as { oneOf?: Schema[] }).oneOf;
+  return {
+    ...rest,
+    ...(properties ? { properties: Object.fromEntries(Object.entries(properties).map(([name, field]) => [name, publicSchema(field)])) } : {}),
+    ...(items ? { items: publicSchema(items) } : {}),
+    ...(typeof additionalProperties === "object" ? { additionalProperties: publicSchema(additionalProperties) } : additionalProperties === undefined ? {} : { additionalProperties }),
+    ...(oneOf ? { oneOf: oneOf.map(publicSchema) } : {}),
+  };
+}
+
+/** An error answer of a route: the codes it can carry at that status, in words; the shape is the shared Error. */
+const errorResponse = (codes: readonly ErrorCode[]) => ({
+  description: `code: ${codes.join(", ")}`,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+});
+
+export function openApiDocument(version: string): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const route of ROUTES) {
+    const codes = [...new Set([...route.errors, ...COMMON_ERRORS])];
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of codes) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+    paths[route.path] = {
+      ...paths[route.path],
+      [route.method]: {
+        summary: route.summary,
+        operationId: `${route.method}${route.path.replace(/\/(\w)/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "")}`,
+        ...(route.session ? { security: [{ session: [] }, {}] } : {}),
+        ...(route.query
+          ? { parameters: Object.entries(route.query).map(([name, { required, schema }]) => ({ name, in: "query", required, schema: publicSchema(schema) })) }
+          : {}),
+        ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: publicSchema(route.body) } } } } : {}),
+        responses: {
+          "200": { description: "OK", content: { "application/json": { schema: publicSchema(route.response) } } },
+          ...Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [String(status), errorResponse(list)])),
+        },
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "cos-edge-signer",
+      version,
+      description: "Signs Tencent Cloud COS uploads for WeChat Mini Programs. Every error is JSON {error: {code, message}}; see docs/api.md.",
+    },
+    components: {
+      schemas: {
+        Error: {
+          type: "object",
+          required: ["error"],
+          additionalProperties: false,
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              additionalProperties: false,
+              properties: { code: { type: "string", enum: Object.keys(ERROR_STATUS) }, message: { type: "string", description: "for people; never holds a secret" } },
+            },
+          },
+        },
+      },
+      securitySchemes: { session: { type: "http", scheme: "bearer", description: "The token of POST /v1/session; needed with AUTH_MODE=wechat (the default)." } },
+    },
+    paths,
+  };
+}
