@@ -5,23 +5,13 @@
  */
 import type { Credentials } from "./cos/index.js";
 import { ConfigError } from "./errors.js";
+import { SETTINGS, type Setting } from "./schemas/config.js";
 import type { StsSettings } from "./sdk/credentials.js";
-import { DEFAULT_STS_ENDPOINT } from "./sts/federation-token.js";
-import { MEDIA_FAMILY, MEDIA_TYPE } from "./media-types.js";
 
-export const DEFAULT_ALLOWED_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp", "heic", "mp4", "mov"] as const;
-export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
-export const DEFAULT_SIGNATURE_TTL_SECONDS = 600;
-export const MAX_SIGNATURE_TTL_SECONDS = 3600;
-export const MIN_SIGNATURE_TTL_SECONDS = 10;
-export const DEFAULT_KEY_PREFIX = "uploads";
 export const DEFAULT_PROFILE = "default";
-/** Above this a file goes multipart: one request of it would sit in a phone's memory (wx.request) and restart from 0. */
-export const DEFAULT_MULTIPART_THRESHOLD = 20 * 1024 * 1024;
-/** COS's limits: parts of at most 5 GB, at most 10,000 of them. */
-export const MAX_MULTIPART_BYTES = 10_000 * 5 * 1024 ** 3;
 /** SecretIds starting with this are the committed dev placeholders (dev/local.env): never real keys. */
 export const DUMMY_SECRET_ID_PREFIX = "AKIDDUMMY";
+export const DEFAULT_WECHAT_API_ORIGIN = SETTINGS.wxApiOrigin.default;
 
 export type UploadMethod = "put" | "post";
 
@@ -111,37 +101,9 @@ export type AuthConfig =
       readonly sessionTtlSeconds: number;
     };
 
-export const DEFAULT_SESSION_TTL_SECONDS = 3600;
-/** Temporary keys last 15 minutes unless STS_DURATION_SECONDS says otherwise (STS allows up to 7200). */
-export const DEFAULT_STS_DURATION_SECONDS = 900;
-export const DEFAULT_WECHAT_API_ORIGIN = "https://api.weixin.qq.com";
-const MIN_SESSION_SECRET_LENGTH = 32;
-
-// BucketName-APPID: lowercase letters, digits and `-`, then `-` and the numeric APPID; at most 50 characters.
-const BUCKET = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-\d{1,20}$/;
-const REGION = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
-const EXTENSION = /^[a-z0-9]{1,10}$/;
-const KEY_PREFIX_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const CREDENTIAL_NAME = /^[A-Za-z0-9_]{1,32}$/;
-const PROFILE_FIELDS = new Set([
-  "bucket",
-  "region",
-  "pathStyle",
-  "endpoint",
-  "keyPrefix",
-  "extensions",
-  "contentTypes",
-  "maxBytes",
-  "signatureTtlSeconds",
-  "methods",
-  "forbidOverwrite",
-  "credentials",
-  "multipart",
-  "multipartThreshold",
-  "multipartMaxBytes",
-  "read",
-]);
+/** The fields a profile may set. */
+const PROFILE_FIELDS = Object.values(SETTINGS as Record<string, Setting>).flatMap((setting) => (setting.field ? [setting.field] : []));
 
 const cache = new WeakMap<object, SignerConfig | ConfigError>();
 
@@ -161,27 +123,121 @@ export function signerConfig(env: SignerEnv): SignerConfig {
   return entry;
 }
 
+/** A value as found and the name to report when it is wrong: the variable, or UPLOAD_PROFILES.<name>.<field>. */
+interface Found {
+  readonly value: unknown;
+  readonly label: string;
+}
+
+/** A global setting's value from `env`. */
+const fromEnv = (env: SignerEnv, setting: Setting): Found => ({ value: (env as Record<string, unknown>)[setting.variable!], label: setting.variable! });
+
+/**
+ * The value of `found` as its setting types it — unset (undefined, empty) gives the setting's default — or a
+ * ConfigError naming the label and the rule, never the value.
+ */
+function read<T = unknown>(setting: Setting, { value, label }: Found): T {
+  const wrong = (rule = setting.description ?? "") => new ConfigError(label, rule);
+  if (setting.type === "array") {
+    if (value === undefined || value === null) return setting.default as T;
+    if (!Array.isArray(value) && typeof value !== "string") throw wrong("must be a list");
+    const items = (Array.isArray(value) ? value.map(String) : value.split(",")).map((item) => item.trim()).filter((item) => item !== "");
+    if (items.length === 0 && typeof value === "string") return setting.default as T;
+    if (setting.format === "origin") return items.map((item) => origin(item) ?? throwing(wrong())) as T;
+    const lower = items.map((item) => item.toLowerCase());
+    if (lower.length < (setting.minItems ?? 0) || !lower.every((item) => fits(setting.items!, item))) throw wrong();
+    return lower as T;
+  }
+  if (value !== null && typeof value === "object") throw wrong("must be a single value, not a list or table");
+  const text = value === undefined || value === null ? "" : String(value).trim();
+  if (text === "") return setting.default as T;
+  if (setting.type === "boolean") {
+    if (text !== "true" && text !== "false") throw wrong('must be "true" or "false"');
+    return (text === "true") as T;
+  }
+  if (setting.type === "integer") {
+    if (!/^\d+$/.test(text)) throw wrong("must be a whole number");
+    const number = Number(text);
+    if (number < setting.minimum! || number > setting.maximum!) throw wrong(`must be between ${setting.minimum} and ${setting.maximum}`);
+    return number as T;
+  }
+  if (setting.format === "origin") {
+    const url = parseUrl(text) ?? throwing(wrong("must be an origin such as https://static.example.com"));
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw wrong("must use https:// (or http:// for a local emulator)");
+    return (origin(text) ?? throwing(wrong("must be an origin only: scheme, host and optional port, no path, query or credentials"))) as T;
+  }
+  if (setting.format === "url") {
+    const url = parseUrl(text) ?? throwing(wrong("must be a URL such as https://api.example.com/cos-receipts"));
+    const local = url.hostname === "127.0.0.1" || url.hostname === "localhost";
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) throw wrong("must use https:// (http:// only for 127.0.0.1)");
+    if (url.username || url.password) throw wrong("must not carry credentials");
+    return url.href as T;
+  }
+  if (!fits(setting, text)) throw wrong();
+  return text as T;
+}
+
+const throwing = (error: Error): never => {
+  throw error;
+};
+
+/** A string against the schema's pattern, enum and length. */
+function fits(schema: Setting, text: string): boolean {
+  return (
+    (schema.pattern === undefined || new RegExp(schema.pattern).test(text)) &&
+    (schema.enum === undefined || schema.enum.includes(text)) &&
+    text.length <= (schema.maxLength ?? Infinity)
+  );
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The origin `text` names (scheme, host, port; a trailing `/` allowed), or undefined for anything more or less. */
+function origin(text: string): string | undefined {
+  const url = parseUrl(text);
+  if (!url || url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) return undefined;
+  return url.origin === "null" ? undefined : url.origin;
+}
+
+/** A value that must be set. */
+function required<T>(setting: Setting, found: Found): T {
+  const value = read<T | undefined>(setting, found);
+  if (value === undefined) throw new ConfigError(found.label, "is not set");
+  return value;
+}
+
+/** A secret: unset (undefined) or one whitespace-free string of the setting's minimum length. */
+function secret(setting: Setting, found: Found): string | undefined {
+  const value = found.value;
+  if (value === undefined || (typeof value === "string" && value.trim() === "")) return undefined;
+  if (typeof value !== "string" || !fits(setting, value)) throw new ConfigError(found.label, "contains whitespace: paste it without spaces or line breaks");
+  if (value.length < (setting.minLength ?? 0)) throw new ConfigError(found.label, setting.description!);
+  return value;
+}
+
+function requiredSecret(env: SignerEnv, setting: Setting): string {
+  return secret(setting, fromEnv(env, setting)) ?? throwing(new ConfigError(setting.variable!, `is not set: use \`wrangler secret put ${setting.variable}\` (or .dev.vars locally)`));
+}
+
 export function parseConfig(env: SignerEnv): SignerConfig {
   const profiles = parseProfiles(env);
   const auth = parseAuth(env);
+  const receiptSecret = secret(SETTINGS.receiptSecret, fromEnv(env, SETTINGS.receiptSecret));
   return {
     profiles,
     dummyCredentials: [...profiles.values()].some((profile) => profile.credentials.secretId.startsWith(DUMMY_SECRET_ID_PREFIX)),
     auth,
-    corsOrigins: parseCorsOrigins(env),
-    seedRoutes: parseBoolean({ value: env.SEED_ROUTES, label: "SEED_ROUTES" }, auth.mode === "none"),
-    receipts: parseReceipts(env),
-    sts: {
-      endpoint: parseEndpoint({ value: env.STS_ENDPOINT, label: "STS_ENDPOINT" }) ?? DEFAULT_STS_ENDPOINT,
-      durationSeconds: parseInteger({ value: env.STS_DURATION_SECONDS, label: "STS_DURATION_SECONDS" }, DEFAULT_STS_DURATION_SECONDS, 300, 7200),
-    },
+    corsOrigins: read(SETTINGS.corsOrigins, fromEnv(env, SETTINGS.corsOrigins)),
+    seedRoutes: read<boolean | undefined>(SETTINGS.seedRoutes, fromEnv(env, SETTINGS.seedRoutes)) ?? auth.mode === "none",
+    receipts: receiptSecret === undefined ? undefined : { secret: receiptSecret, webhookUrl: read(SETTINGS.receiptWebhookUrl, fromEnv(env, SETTINGS.receiptWebhookUrl)) },
+    sts: { endpoint: read(SETTINGS.stsEndpoint, fromEnv(env, SETTINGS.stsEndpoint)), durationSeconds: read(SETTINGS.stsDurationSeconds, fromEnv(env, SETTINGS.stsDurationSeconds)) },
   };
-}
-
-/** A setting as found: its value and the name to report when it is wrong. */
-interface Setting {
-  readonly value: unknown;
-  readonly label: string;
 }
 
 /**
@@ -191,7 +247,7 @@ interface Setting {
 export function parseProfiles(env: SignerEnv): ReadonlyMap<string, UploadProfile> {
   const declared = declaredProfiles(env.UPLOAD_PROFILES);
   const profiles = new Map<string, UploadProfile>();
-  if (!declared.has(DEFAULT_PROFILE) && (declared.size === 0 || text({ value: env.COS_BUCKET, label: "COS_BUCKET" }) !== undefined)) {
+  if (!declared.has(DEFAULT_PROFILE) && (declared.size === 0 || read(SETTINGS.bucket, { value: env.COS_BUCKET, label: "COS_BUCKET" }) !== undefined)) {
     profiles.set(DEFAULT_PROFILE, parseProfile(env, DEFAULT_PROFILE, undefined));
   }
   for (const [name, fields] of declared) profiles.set(name, parseProfile(env, name, fields));
@@ -199,251 +255,99 @@ export function parseProfiles(env: SignerEnv): ReadonlyMap<string, UploadProfile
 }
 
 function declaredProfiles(raw: unknown): Map<string, Record<string, unknown>> {
+  const shape = () => new ConfigError("UPLOAD_PROFILES", "must be a table of profiles ([vars.UPLOAD_PROFILES.<name>] in wrangler.toml) or the same as JSON");
   let value = raw;
   if (typeof value === "string") {
     if (value.trim() === "") return new Map();
     try {
       value = JSON.parse(value);
     } catch {
-      throw new ConfigError("UPLOAD_PROFILES", "must be a table of profiles ([vars.UPLOAD_PROFILES.<name>] in wrangler.toml) or the same as JSON");
+      throw shape();
     }
   }
   if (value === undefined || value === null) return new Map();
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigError("UPLOAD_PROFILES", "must be a table of profiles ([vars.UPLOAD_PROFILES.<name>] in wrangler.toml) or the same as JSON");
-  }
+  if (typeof value !== "object" || Array.isArray(value)) throw shape();
   const profiles = new Map<string, Record<string, unknown>>();
   for (const [name, fields] of Object.entries(value)) {
     if (!PROFILE_NAME.test(name)) throw new ConfigError(`UPLOAD_PROFILES.${name.slice(0, 40)}`, "is not a valid profile name (lowercase letters, digits, '-', '_'; at most 32)");
     if (typeof fields !== "object" || fields === null || Array.isArray(fields)) throw new ConfigError(`UPLOAD_PROFILES.${name}`, "must be a table of fields");
-    const unknown = Object.keys(fields).find((field) => !PROFILE_FIELDS.has(field));
-    if (unknown !== undefined) throw new ConfigError(`UPLOAD_PROFILES.${name}.${unknown.slice(0, 40)}`, `is not a profile field; fields: ${[...PROFILE_FIELDS].join(", ")}`);
+    const unknown = Object.keys(fields).find((field) => !PROFILE_FIELDS.includes(field));
+    if (unknown !== undefined) throw new ConfigError(`UPLOAD_PROFILES.${name}.${unknown.slice(0, 40)}`, `is not a profile field; fields: ${PROFILE_FIELDS.join(", ")}`);
     profiles.set(name, fields as Record<string, unknown>);
   }
   return profiles;
 }
 
 function parseProfile(env: SignerEnv, name: string, fields: Record<string, unknown> | undefined): UploadProfile {
-  const setting = (field: string, variable: keyof SignerEnv): Setting =>
-    fields && field in fields ? { value: fields[field], label: `UPLOAD_PROFILES.${name}.${field}` } : { value: env[variable], label: variable };
-  const own = (field: string): Setting => ({ value: fields?.[field], label: `UPLOAD_PROFILES.${name}.${field}` });
-
-  const bucketSetting = fields ? own("bucket") : setting("bucket", "COS_BUCKET");
-  const bucket = required(bucketSetting);
-  if (bucket.length > 50 || !BUCKET.test(bucket)) {
-    throw new ConfigError(bucketSetting.label, "must be BucketName-APPID (lowercase letters, digits and '-', e.g. examplebucket-1250000000)");
-  }
-  const regionSetting = setting("region", "COS_REGION");
-  const region = required(regionSetting);
-  if (!REGION.test(region)) throw new ConfigError(regionSetting.label, "must be a COS region such as ap-guangzhou");
-  const maxBytes = parseInteger(setting("maxBytes", "UPLOAD_MAX_BYTES"), DEFAULT_MAX_BYTES, 1, 5 * 1024 ** 3);
+  /** The profile's own field, else (for a setting with a variable) the variable. */
+  const found = (setting: Setting): Found =>
+    (fields && setting.field! in fields) || !setting.variable
+      ? { value: fields?.[setting.field!], label: `UPLOAD_PROFILES.${name}.${setting.field}` }
+      : fromEnv(env, setting);
+  const field = <T>(setting: Setting): T => read<T>(setting, found(setting));
+  // A declared profile names its own bucket; only the default one takes COS_BUCKET.
+  const bucket = required<string>(SETTINGS.bucket, fields ? { value: fields.bucket, label: `UPLOAD_PROFILES.${name}.bucket` } : fromEnv(env, SETTINGS.bucket));
+  const maxBytes = field<number>(SETTINGS.maxBytes);
   return {
     name,
-    credentials: parseCredentials(env, own("credentials")),
+    credentials: parseCredentials(env, { value: fields?.credentials, label: `UPLOAD_PROFILES.${name}.credentials` }),
     bucket,
-    region,
-    pathStyle: parseBoolean(setting("pathStyle", "COS_PATH_STYLE"), true),
-    endpoint: parseEndpoint(setting("endpoint", "COS_ENDPOINT")),
-    allowedExtensions: parseExtensions(setting("extensions", "UPLOAD_ALLOWED_EXTENSIONS")),
-    contentTypes: parseContentTypes(own("contentTypes")),
+    region: required(SETTINGS.region, found(SETTINGS.region)),
+    pathStyle: field(SETTINGS.pathStyle),
+    endpoint: field(SETTINGS.endpoint),
+    allowedExtensions: new Set(field<string[]>(SETTINGS.extensions)),
+    contentTypes: field(SETTINGS.contentTypes),
     maxBytes,
-    signatureTtlSeconds: parseInteger(
-      setting("signatureTtlSeconds", "UPLOAD_SIGNATURE_TTL_SECONDS"),
-      DEFAULT_SIGNATURE_TTL_SECONDS,
-      MIN_SIGNATURE_TTL_SECONDS,
-      MAX_SIGNATURE_TTL_SECONDS,
-    ),
-    keyPrefix: parseKeyPrefix(setting("keyPrefix", "UPLOAD_KEY_PREFIX")),
-    methods: parseMethods(own("methods")),
-    forbidOverwrite: parseBoolean(own("forbidOverwrite"), true),
-    multipart: parseBoolean(setting("multipart", "UPLOAD_MULTIPART"), true),
-    multipartThreshold: parseInteger(setting("multipartThreshold", "UPLOAD_MULTIPART_THRESHOLD"), DEFAULT_MULTIPART_THRESHOLD, 1024 * 1024, 5 * 1024 ** 3),
-    multipartMaxBytes: parseInteger(setting("multipartMaxBytes", "UPLOAD_MULTIPART_MAX_BYTES"), maxBytes, 1, MAX_MULTIPART_BYTES),
-    read: parseRead(setting("read", "UPLOAD_READ")),
+    signatureTtlSeconds: field(SETTINGS.signatureTtlSeconds),
+    keyPrefix: parseKeyPrefix(found(SETTINGS.keyPrefix)),
+    methods: new Set(field<UploadMethod[]>(SETTINGS.methods)),
+    forbidOverwrite: field(SETTINGS.forbidOverwrite),
+    multipart: field(SETTINGS.multipart),
+    multipartThreshold: field(SETTINGS.multipartThreshold),
+    multipartMaxBytes: field<number | undefined>(SETTINGS.multipartMaxBytes) ?? maxBytes,
+    read: field(SETTINGS.read),
   };
 }
 
+/** The key prefix without leading or trailing `/`; unset gives the default, set but empty ("" or "/") none. */
+function parseKeyPrefix(found: Found): string {
+  if (found.value === undefined) return SETTINGS.keyPrefix.default;
+  if (typeof found.value === "object" && found.value !== null) throw new ConfigError(found.label, "must be a single value, not a list or table");
+  const prefix = String(found.value ?? "").trim().replace(/^\/+|\/+$/g, "");
+  if (!fits(SETTINGS.keyPrefix, prefix)) throw new ConfigError(found.label, SETTINGS.keyPrefix.description);
+  return prefix;
+}
+
 /** The default pair (COS_SECRET_ID / COS_SECRET_KEY), or a named one: COS_SECRET_ID_<NAME> / COS_SECRET_KEY_<NAME>. */
-function parseCredentials(env: SignerEnv, setting: Setting): Credentials {
-  const name = text(setting);
-  if (name !== undefined && !CREDENTIAL_NAME.test(name)) throw new ConfigError(setting.label, "must be a credential name of letters, digits and '_'");
+function parseCredentials(env: SignerEnv, found: Found): Credentials {
+  const name = read<string | undefined>(SETTINGS.credentials, found);
   const suffix = name === undefined || name.toLowerCase() === "default" ? "" : `_${name.toUpperCase()}`;
-  const secrets = env as Record<string, unknown>;
-  const secret = (variable: string) => {
-    const value = secrets[variable];
-    if (typeof value !== "string" || value.trim() === "") {
-      throw new ConfigError(suffix ? setting.label : variable, suffix ? `names a key pair whose secret ${variable} is not set` : `is not set: use \`wrangler secret put ${variable}\` (or .dev.vars locally)`);
+  const pair = (setting: Setting) => {
+    const variable = `${setting.variable}${suffix}`;
+    const value = secret(setting, { value: (env as Record<string, unknown>)[variable], label: variable });
+    if (value === undefined) {
+      throw new ConfigError(suffix ? found.label : variable, suffix ? `names a key pair whose secret ${variable} is not set` : `is not set: use \`wrangler secret put ${variable}\` (or .dev.vars locally)`);
     }
-    if (/\s/.test(value)) throw new ConfigError(variable, "contains whitespace: paste the key without spaces or line breaks");
     return value;
   };
-  const secretId = secret(`COS_SECRET_ID${suffix}`);
-  const secretKey = secret(`COS_SECRET_KEY${suffix}`);
-  const securityToken = text({ value: secrets[`COS_SECURITY_TOKEN${suffix}`], label: `COS_SECURITY_TOKEN${suffix}` });
+  const secretId = pair(SETTINGS.secretId);
+  const secretKey = pair(SETTINGS.secretKey);
+  const token = `${SETTINGS.securityToken.variable}${suffix}`;
+  const securityToken = secret(SETTINGS.securityToken, { value: (env as Record<string, unknown>)[token], label: token });
   return securityToken ? { secretId, secretKey, securityToken } : { secretId, secretKey };
 }
 
 function parseAuth(env: SignerEnv): AuthConfig {
-  const mode = text({ value: env.AUTH_MODE, label: "AUTH_MODE" }) ?? "wechat";
+  const mode = read<"wechat" | "none">(SETTINGS.authMode, fromEnv(env, SETTINGS.authMode));
   if (mode === "none") return { mode };
-  if (mode !== "wechat") throw new ConfigError("AUTH_MODE", 'must be "wechat" (production) or "none" (local development only)');
-  const appId = required({ value: env.WX_APPID, label: "WX_APPID" });
-  if (!/^wx[0-9a-f]{16}$/.test(appId)) throw new ConfigError("WX_APPID", "must be the Mini Program's AppID (wx followed by 16 hex digits)");
-  const appSecret = requiredSecret(env, "WX_APPSECRET");
-  const sessionSecret = longSecret(env, "SESSION_SECRET");
-  const userSegmentSecret = env.USER_SEGMENT_SECRET === undefined || env.USER_SEGMENT_SECRET.trim() === "" ? sessionSecret : longSecret(env, "USER_SEGMENT_SECRET");
+  const sessionSecret = requiredSecret(env, SETTINGS.sessionSecret);
   return {
     mode,
-    appId,
-    appSecret,
-    wechatApiOrigin: parseEndpoint({ value: env.WX_API_ORIGIN, label: "WX_API_ORIGIN" }) ?? DEFAULT_WECHAT_API_ORIGIN,
+    appId: required(SETTINGS.wxAppId, fromEnv(env, SETTINGS.wxAppId)),
+    appSecret: requiredSecret(env, SETTINGS.wxAppSecret),
+    wechatApiOrigin: read(SETTINGS.wxApiOrigin, fromEnv(env, SETTINGS.wxApiOrigin)),
     sessionSecret,
-    userSegmentSecret,
-    sessionTtlSeconds: parseInteger({ value: env.SESSION_TTL_SECONDS, label: "SESSION_TTL_SECONDS" }, DEFAULT_SESSION_TTL_SECONDS, 60, 86_400),
+    userSegmentSecret: secret(SETTINGS.userSegmentSecret, fromEnv(env, SETTINGS.userSegmentSecret)) ?? sessionSecret,
+    sessionTtlSeconds: read(SETTINGS.sessionTtlSeconds, fromEnv(env, SETTINGS.sessionTtlSeconds)),
   };
-}
-
-function parseCorsOrigins(env: SignerEnv): readonly string[] {
-  const value = text({ value: env.CORS_ORIGINS, label: "CORS_ORIGINS" });
-  if (value === undefined) return [];
-  return value.split(",").map((origin) => {
-    const trimmed = origin.trim();
-    let url: URL | undefined;
-    try {
-      url = new URL(trimmed);
-    } catch {
-      url = undefined;
-    }
-    if (!url || url.origin !== trimmed.replace(/\/$/, "")) throw new ConfigError("CORS_ORIGINS", "must be a comma-separated list of origins such as https://app.example.com");
-    return url.origin;
-  });
-}
-
-function text({ value, label }: Setting): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "object") throw new ConfigError(label, "must be a single value, not a list or table");
-  const trimmed = String(value).trim();
-  return trimmed === "" ? undefined : trimmed;
-}
-
-function required(setting: Setting): string {
-  const value = text(setting);
-  if (value === undefined) throw new ConfigError(setting.label, "is not set");
-  return value;
-}
-
-/** A secret that keys an HMAC: at least MIN_SESSION_SECRET_LENGTH characters. */
-function longSecret(env: SignerEnv, name: "SESSION_SECRET" | "USER_SEGMENT_SECRET" | "RECEIPT_SECRET"): string {
-  const value = requiredSecret(env, name);
-  if (value.length < MIN_SESSION_SECRET_LENGTH) {
-    throw new ConfigError(name, `must be at least ${MIN_SESSION_SECRET_LENGTH} characters (e.g. openssl rand -base64 48)`);
-  }
-  return value;
-}
-
-function parseRead(setting: Setting): "owner" | "none" {
-  const value = text(setting) ?? "none";
-  if (value !== "owner" && value !== "none") throw new ConfigError(setting.label, 'must be "owner" (uploaders may read their own objects) or "none"');
-  return value;
-}
-
-function parseReceipts(env: SignerEnv): SignerConfig["receipts"] {
-  if (env.RECEIPT_SECRET === undefined || env.RECEIPT_SECRET.trim() === "") return undefined;
-  return { secret: longSecret(env, "RECEIPT_SECRET"), webhookUrl: parseWebhookUrl({ value: env.RECEIPT_WEBHOOK_URL, label: "RECEIPT_WEBHOOK_URL" }) };
-}
-
-/** The setting as a URL, or undefined when it is unset; `example` shows the expected form in the error. */
-function urlSetting(setting: Setting, example: string): URL | undefined {
-  const value = text(setting);
-  if (value === undefined) return undefined;
-  try {
-    return new URL(value);
-  } catch {
-    throw new ConfigError(setting.label, `must be ${example}`);
-  }
-}
-
-function parseWebhookUrl(setting: Setting): string | undefined {
-  const url = urlSetting(setting, "a URL such as https://api.example.com/cos-receipts");
-  if (url === undefined) return undefined;
-  const local = url.hostname === "127.0.0.1" || url.hostname === "localhost";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) throw new ConfigError(setting.label, "must use https:// (http:// only for 127.0.0.1)");
-  if (url.username || url.password) throw new ConfigError(setting.label, "must not carry credentials");
-  return url.href;
-}
-
-function requiredSecret(env: SignerEnv, name: "WX_APPSECRET" | "SESSION_SECRET" | "USER_SEGMENT_SECRET" | "RECEIPT_SECRET"): string {
-  const value = env[name];
-  if (typeof value !== "string" || value.trim() === "") {
-    throw new ConfigError(name, "is not set: use `wrangler secret put " + name + "` (or .dev.vars locally)");
-  }
-  if (/\s/.test(value)) throw new ConfigError(name, "contains whitespace: paste it without spaces or line breaks");
-  return value;
-}
-
-function parseBoolean(setting: Setting, fallback: boolean): boolean {
-  const value = text(setting);
-  if (value === undefined) return fallback;
-  if (value === "true") return true;
-  if (value === "false") return false;
-  throw new ConfigError(setting.label, 'must be "true" or "false"');
-}
-
-function parseInteger(setting: Setting, fallback: number, min: number, max: number): number {
-  const value = text(setting);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new ConfigError(setting.label, "must be a whole number");
-  const number = Number(value);
-  if (number < min || number > max) throw new ConfigError(setting.label, `must be between ${min} and ${max}`);
-  return number;
-}
-
-function parseEndpoint(setting: Setting): string | undefined {
-  const url = urlSetting(setting, "an origin such as https://static.example.com");
-  if (url === undefined) return undefined;
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError(setting.label, "must use https:// (or http:// for a local emulator)");
-  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
-    throw new ConfigError(setting.label, "must be an origin only: scheme, host and optional port, no path, query or credentials");
-  }
-  return url.origin;
-}
-
-/** A list as a TOML array or a comma-separated string. */
-function list(setting: Setting): string[] | undefined {
-  if (setting.value === undefined || setting.value === null) return undefined;
-  const items = Array.isArray(setting.value) ? setting.value.map(String) : typeof setting.value === "string" ? setting.value.split(",") : undefined;
-  if (items === undefined) throw new ConfigError(setting.label, "must be a list");
-  const trimmed = items.map((item) => item.trim()).filter((item) => item !== "");
-  return trimmed.length === 0 && typeof setting.value === "string" ? undefined : trimmed;
-}
-
-function parseExtensions(setting: Setting): ReadonlySet<string> {
-  const extensions = list(setting)?.map((ext) => ext.toLowerCase());
-  if (extensions === undefined) return new Set(DEFAULT_ALLOWED_EXTENSIONS);
-  if (extensions.length === 0 || !extensions.every((ext) => EXTENSION.test(ext))) {
-    throw new ConfigError(setting.label, "must list 1–10 letters or digits per suffix, e.g. jpg,png,mp4");
-  }
-  return new Set(extensions);
-}
-
-function parseContentTypes(setting: Setting): readonly string[] {
-  const rules = list(setting)?.map((rule) => rule.toLowerCase()) ?? [];
-  if (!rules.every((rule) => MEDIA_TYPE.test(rule) || MEDIA_FAMILY.test(rule))) throw new ConfigError(setting.label, "must list media types such as image/jpeg or image/*");
-  return rules;
-}
-
-function parseMethods(setting: Setting): ReadonlySet<UploadMethod> {
-  const methods = list(setting)?.map((method) => method.toLowerCase());
-  if (methods === undefined) return new Set(["put", "post"]);
-  if (methods.length === 0 || !methods.every((method) => method === "put" || method === "post")) throw new ConfigError(setting.label, 'must list "put", "post" or both');
-  return new Set(methods as UploadMethod[]);
-}
-
-function parseKeyPrefix(setting: Setting): string {
-  if (setting.value === undefined) return DEFAULT_KEY_PREFIX;
-  const prefix = (text(setting) ?? "").replace(/^\/+|\/+$/g, "");
-  if (prefix !== "" && !prefix.split("/").every((segment) => KEY_PREFIX_SEGMENT.test(segment))) {
-    throw new ConfigError(setting.label, "must be path segments of letters, digits, '.', '_' and '-', separated by '/' (no '..' or empty segments)");
-  }
-  return prefix;
 }

@@ -65,6 +65,38 @@ describe("Worker entry with wrangler.toml defaults", () => {
     expect((await upload(other.token)).status).toBe(200);
   });
 
+  it("lets an SDK slice-upload 2 GB in 1 MB parts within one minute of calls (2,048 parts + 4 calls), then limits it", async () => {
+    const { token } = (await (await session("code-sdk-slicer", "203.0.113.20")).json()) as { token: string };
+    const keyResponse = await worker.fetch("https://signer.example/v1/cos/keys", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: '{"ext":"mp4"}',
+    });
+    const { Key } = (await keyResponse.json()) as { Key: string };
+    const part = (partNumber: number) =>
+      worker.fetch("https://signer.example/v1/cos/authorization", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          Bucket: "examplebucket-1250000000",
+          Region: "ap-guangzhou",
+          Method: "put",
+          Pathname: `/examplebucket-1250000000/${Key}`,
+          Query: { partNumber, uploadId: "u1" },
+          Headers: { "Content-Length": 1048576, Host: "cos.ap-guangzhou.myqcloud.com" },
+        }),
+      });
+    const statuses = new Map<number, number>();
+    // The key, then initiate, list, complete and the 2,048 parts: 2,052 calls; the limit is 2,400 a minute.
+    for (let partNumber = 1; partNumber <= 2051; partNumber++) {
+      const { status } = await part(Math.min(partNumber, 10_000));
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    expect(statuses).toEqual(new Map([[200, 2051]]));
+    for (let call = 2053; call <= 2400; call++) expect((await part(1)).status).toBe(200);
+    expect((await part(1)).status).toBe(429);
+  }, 60_000);
+
   it("limits logins per address: 429 after 20 a minute", async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 21; i++) statuses.push((await session(`code-login-${i}`, "198.51.100.1")).status);

@@ -29,7 +29,7 @@ export function inProcessLimiter(limit: number, periodSeconds: number, now: () =
 }
 
 /** Requests a minute of each limiter wrangler.toml declares (test/node/wrangler-config.test.ts keeps them equal). */
-export const LIMITS_PER_MINUTE = { SIGN_LIMITER: 60, SESSION_LIMITER: 20, MULTIPART_LIMITER: 120, COS_AUTH_LIMITER: 1200 } as const;
+export const LIMITS_PER_MINUTE = { SIGN_LIMITER: 60, SESSION_LIMITER: 20, MULTIPART_LIMITER: 120, COS_AUTH_LIMITER: 2400 } as const;
 
 /** The limiters wrangler.toml declares, in process: the same names, limits and period. */
 export function inProcessLimiters(): Record<keyof typeof LIMITS_PER_MINUTE, InProcessLimiter> {

@@ -6,7 +6,6 @@ import type { Credentials } from "../cos/index.js";
 import { SignerError } from "../errors.js";
 import { signTc3, TC3_CONTENT_TYPE } from "./tc3.js";
 
-export const DEFAULT_STS_ENDPOINT = "https://sts.tencentcloudapi.com";
 
 export interface FederationTokenRequest {
   /** Shown in STS's records as the federated user's name. */
