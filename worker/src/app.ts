@@ -13,7 +13,7 @@ import { HTTPException } from "hono/http-exception";
 import { issueSession, sessionUser } from "./auth/session.js";
 import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
-import { InvalidRequestError, SignerError } from "./errors.js";
+import { SignerError } from "./errors.js";
 import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
 import { objectLocation } from "./cos-target.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";

@@ -2,7 +2,6 @@
 import { DEFAULT_PROFILE, type SignerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { InvalidRequestError } from "./errors.js";
 import { ACTIVE_MEDIA_TYPE, DEFAULT_MEDIA_TYPE, MEDIA_FAMILY, MEDIA_TYPE, mediaTypesOf, ruleAllows } from "./media-types.js";
-import { MAX_PART_SIZE, MIN_PART_SIZE } from "./multipart/parts.js";
 import { normalizeExtension } from "./object-key.js";
 import { MultipartRequest, parseBody, UploadRequest } from "./schemas/requests.js";
 
