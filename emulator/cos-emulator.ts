@@ -129,6 +129,12 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     if (sts.isTemporary(secretId)) sts.authorize(secretId, token, action, resourceOf(target.bucket, target.key), context);
   }
 
+  /** A temporary key's token: the header, or the query parameter of a presigned URL. */
+  const securityTokenOf = (req: IncomingMessage, url: URL) => {
+    const header = req.headers["x-cos-security-token"];
+    return (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get("x-cos-security-token") ?? undefined;
+  };
+
   const contentLengthOf = (req: IncomingMessage) => (req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]));
 
   /** A write must carry a valid signature over its method, path, query parameters and signed headers. */
@@ -137,8 +143,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     const auth = authorizationOf(request);
     if (!auth) throw new CosError(403, "AccessDenied", "Access Denied. Anonymous writes are not allowed.");
     verifyRequestSignature(request, auth, secrets, now());
-    const token = req.headers["x-cos-security-token"] ?? url.searchParams.get("x-cos-security-token") ?? undefined;
-    checkTemporaryKey(auth, Array.isArray(token) ? token[0] : token, action, target, context);
+    checkTemporaryKey(auth, securityTokenOf(req, url), action, target, context);
   }
 
   async function putObject(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<void> {
@@ -208,8 +213,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     const auth = authorizationOf(request);
     if (auth) {
       verifyRequestSignature(request, auth, secrets, now());
-      const token = req.headers["x-cos-security-token"] ?? url.searchParams.get("x-cos-security-token") ?? undefined;
-      checkTemporaryKey(auth, Array.isArray(token) ? token[0] : token, req.method === "HEAD" ? "HeadObject" : "GetObject", target, {});
+      checkTemporaryKey(auth, securityTokenOf(req, url), req.method === "HEAD" ? "HeadObject" : "GetObject", target, {});
     }
     const found = await store.get(target.bucket.name, target.key);
     if (!found) throw new CosError(404, "NoSuchKey", "The specified key does not exist.");

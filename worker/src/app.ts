@@ -164,6 +164,8 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
   // paths never need the second.
   const app = new HonoBase<AppEnv>({ router: new RegExpRouter() });
   const callerAddress = (c: Context<AppEnv>) => addressKey(clientAddress(c.get("hostRequest") ?? c.req.raw));
+  /** Who a per-caller limit counts: the session's user, or the address when anyone may sign. */
+  const callerKey = (c: Context<AppEnv>) => (c.get("user") ? `user:${c.get("user")}` : callerAddress(c));
 
   // The request as the host handed it over: hono/body-limit replaces c.req.raw with a copy for a body sent without
   // Content-Length, and a host's address source may read the original (EdgeOne's request.eo, a socket's peer).
@@ -198,8 +200,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
   /** The caller, then the per-caller limit on new uploads. */
   const signer = async (c: Context<AppEnv>, next: () => Promise<void>) =>
     caller(c, async () => {
-      const user = c.get("user");
-      await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : callerAddress(c));
+      await enforceLimit(c.env.SIGN_LIMITER, callerKey(c));
       await next();
     });
 
@@ -281,7 +282,6 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     return { body, ...verified };
   };
 
-
   app.post("/v1/multipart", smallBody, signer, async (c) => {
     const { profile, ext, size, contentType, partSize } = parseMultipartRequest(await jsonBody(c), configOf(c));
     const now = new Date();
@@ -355,7 +355,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
    */
   const sdkCaller = async (c: Context<AppEnv>, next: () => Promise<void>) =>
     caller(c, async () => {
-      await enforceLimit(c.env.COS_AUTH_LIMITER, c.get("user") ? `user:${c.get("user")}` : callerAddress(c));
+      await enforceLimit(c.env.COS_AUTH_LIMITER, callerKey(c));
       await next();
     });
 
@@ -369,11 +369,8 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
   app.post("/v1/cos/authorization", smallBody, sdkCaller, async (c) => {
     const body = parseBody(SdkAuthorizationRequest, await jsonBody(c), '{"Bucket":"…","Region":"…","Method":"put","Pathname":"/<key>","Headers":{…}}');
     const profile = resolveProfile(configOf(c), body.profile);
-    const user = c.get("user");
-    const terms = checkSdkRequest(profile, body, keyPrefixFor(profile, user));
-    if (terms.operation === "PutObject" || terms.operation === "InitiateMultipartUpload") {
-      await enforceLimit(c.env.SIGN_LIMITER, user ? `user:${user}` : callerAddress(c));
-    }
+    const terms = checkSdkRequest(profile, body, keyPrefixFor(profile, c.get("user")));
+    if (terms.operation === "PutObject" || terms.operation === "InitiateMultipartUpload") await enforceLimit(c.env.SIGN_LIMITER, callerKey(c));
     return respond(c, await authorizeSdkRequest(profile, terms, new Date()));
   });
 

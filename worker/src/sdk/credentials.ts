@@ -58,8 +58,11 @@ export function uploaderPolicy(profile: UploadProfile, scope: string): object {
   return { version: "2.0", statement };
 }
 
-/** Credentials handed out, per profile, caller and scope: a burst of calls costs one STS request. */
-const issued = new Map<string, Promise<SdkCredentials>>();
+/**
+ * Credentials handed out, per key pair, STS endpoint, profile, caller and scope: a burst of calls costs one STS
+ * request. `expiredTime` is known once STS has answered; until then every caller shares the request in flight.
+ */
+const issued = new Map<string, { readonly pending: Promise<SdkCredentials>; expiredTime?: number }>();
 const KEPT = 1000;
 
 /** Temporary keys for `scope` (`<prefix>/*` or one key), from the cache while more than a third of them is left. */
@@ -70,29 +73,33 @@ export function credentialsFor(profile: UploadProfile, sts: StsSettings, user: s
   const id = `${sts.endpoint}\n${profile.credentials.secretId}\n${profile.name}\n${user}\n${scope}`;
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const cached = issued.get(id);
-  if (cached) return cached.then((found) => (found.ExpiredTime - nowSeconds > sts.durationSeconds / 3 ? found : fresh()));
-  return fresh();
+  if (cached && (cached.expiredTime === undefined || cached.expiredTime - nowSeconds > sts.durationSeconds / 3)) return cached.pending;
 
-  function fresh(): Promise<SdkCredentials> {
-    const pending = getFederationToken(
+  const entry: { pending: Promise<SdkCredentials>; expiredTime?: number } = {
+    pending: getFederationToken(
       sts.endpoint,
       profile.credentials,
       // STS limits Name to 32 characters of [\w+=,.@-].
       { name: `cos-edge-signer-${user.slice(0, 16) || "anyone"}`, policy: uploaderPolicy(profile, scope), durationSeconds: sts.durationSeconds, region: profile.region },
       now,
-    ).then((keys: TemporaryCredentials) => ({
-      TmpSecretId: keys.tmpSecretId,
-      TmpSecretKey: keys.tmpSecretKey,
-      SecurityToken: keys.sessionToken,
-      StartTime: nowSeconds,
-      ExpiredTime: keys.expiredTime,
-      Bucket: profile.bucket,
-      Region: profile.region,
-      Prefix: scope,
-    }));
-    pending.catch(() => issued.delete(id));
-    if (!issued.has(id) && issued.size >= KEPT) issued.delete(issued.keys().next().value!);
-    issued.set(id, pending);
-    return pending;
-  }
+    ).then((keys: TemporaryCredentials) => {
+      entry.expiredTime = keys.expiredTime;
+      return {
+        TmpSecretId: keys.tmpSecretId,
+        TmpSecretKey: keys.tmpSecretKey,
+        SecurityToken: keys.sessionToken,
+        StartTime: nowSeconds,
+        ExpiredTime: keys.expiredTime,
+        Bucket: profile.bucket,
+        Region: profile.region,
+        Prefix: scope,
+      };
+    }),
+  };
+  entry.pending.catch(() => {
+    if (issued.get(id) === entry) issued.delete(id);
+  });
+  if (!cached && issued.size >= KEPT) issued.delete(issued.keys().next().value!);
+  issued.set(id, entry);
+  return entry.pending;
 }
