@@ -10,8 +10,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../worker/src/app.js";
 import { wxNode } from "../../wx-node/index";
-import { fixtures, OLD_BUCKET, type RunningSigner, startEmulator, startSigner } from "./harness";
+import { fixtures, OLD_BUCKET, type RunningSigner, SECRET_KEY, startEmulator, startSigner } from "./harness";
 
 const MiB = 1024 * 1024;
 const MAX_BYTES = 4 * MiB;
@@ -310,5 +311,21 @@ describe("POST /v1/cos/credentials", () => {
     expect(JSON.stringify(emulator.sts.requests.at(-1)!.policy)).toContain(`:${OLD_BUCKET.name}/${prefix}`);
     expect(answers[0]!.body).toMatchObject({ Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region });
     expect(String(answers[0]!.body.ExpiredTime)).toMatch(/^\d{10}$/);
+  });
+
+  it("maps STS's refusal of the key pair to 502 sts_refused, naming STS's code and no secret", async () => {
+    const env = {
+      COS_SECRET_ID: "AKIDUNKNOWNTOSTSxxxxxxxxxxxxxxxxxxxx",
+      COS_SECRET_KEY: SECRET_KEY,
+      COS_BUCKET: OLD_BUCKET.name,
+      COS_REGION: OLD_BUCKET.region,
+      STS_ENDPOINT: emulator.url,
+      AUTH_MODE: "none",
+    };
+    const response = await createApp().request("http://signer.test/v1/cos/credentials", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }, env);
+    const text = await response.text();
+    expect(response.status).toBe(502);
+    expect(JSON.parse(text).error).toEqual({ code: "sts_refused", message: expect.stringContaining("AuthFailure.SecretIdNotFound") });
+    expect(text).not.toContain(SECRET_KEY);
   });
 });
