@@ -246,7 +246,11 @@ for (const sdkName of Object.keys(SDKS) as (keyof typeof SDKS)[]) {
         // Interrupted once two parts are in: a paused task never calls back, and its part in flight may still land.
         await expect.poll(() => uploadPartsOf(key), { timeout: 10_000, interval: 20 }).toBeGreaterThanOrEqual(2);
         alice.sdk.pauseTask(taskId);
-        await new Promise((done) => setTimeout(done, 500));
+        // The part in flight may still land: wait until the count holds still (the emulator answers a part in 300 ms).
+        for (let last = -1; last !== uploadPartsOf(key); ) {
+          last = uploadPartsOf(key);
+          await new Promise((done) => setTimeout(done, 600));
+        }
         alice.restart();
         emulator.setPartDelay(0);
         const sentBefore = uploadPartsOf(key);
