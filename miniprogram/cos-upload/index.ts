@@ -324,6 +324,8 @@ export function createUploader(options: UploaderOptions) {
 
     return Object.assign(run(), {
       abort() {
+        // Once: a second abort() has nothing left to stop or to abort on COS.
+        if (stopped()) return;
         stop();
         if (pending) cancelPending(pending);
       },

@@ -112,11 +112,16 @@ describe("upload() of a large file goes multipart by itself", () => {
     const bytes = randomBytes(20 * MiB);
     const filePath = await files.write("abort.mp4", bytes);
     const uploader = createUploader({ signerUrl: signer.url, wx: wxNode });
+    const aborts = () => emulator.log.filter((entry) => entry.method === "DELETE" && entry.url.includes("uploadId=")).length;
+    const before = aborts();
     let task: ReturnType<typeof uploader.upload> | undefined;
-    task = uploader.upload({ filePath, size: bytes.length, method: "put", onProgress: (p) => p.sentBytes > 0 && task?.abort() });
+    // Aborted twice, as an impatient user taps twice: only the first call does anything.
+    task = uploader.upload({ filePath, size: bytes.length, method: "put", onProgress: (p) => p.sentBytes > 0 && (task?.abort(), task?.abort()) });
     await expect(task).rejects.toMatchObject({ code: "aborted" });
     await expect.poll(() => emulator.log.some((entry) => entry.method === "DELETE" && entry.url.includes("uploadId=") && entry.status === 204)).toBe(true);
     expect(uploader.pendingUploads()).toEqual([]);
+    await new Promise((done) => setTimeout(done, 500));
+    expect(aborts() - before).toBe(1);
   }, 30_000);
 
   it("cancel() gives a pending upload up: forgotten, and aborted on COS", async () => {

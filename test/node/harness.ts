@@ -52,7 +52,9 @@ export async function testOutbound(request: Request): Promise<Response> {
   for (const name of ["content-length", "host", "transfer-encoding"]) headers.delete(name);
   const response = await fetch(request.url, { method: request.method, headers, body });
   // Handed back as a plain Response: the body read here, headers copied (the runtime's Response class is not Node's).
-  return new Response(request.method === "HEAD" ? null : await response.arrayBuffer(), { status: response.status, headers: response.headers });
+  // No body for HEAD, nor for a status that may not carry one (COS's Abort answers 204): Response() throws on those.
+  const bodyless = request.method === "HEAD" || response.status === 204 || response.status === 304;
+  return new Response(bodyless ? null : await response.arrayBuffer(), { status: response.status, headers: response.headers });
 }
 
 /**
