@@ -50,12 +50,20 @@ const fits = (type: JsonType, value: unknown): boolean =>
           ? value === null
           : typeof value === type;
 
+/** Each pattern compiled once per isolate, not per request (the schemas are constants: a handful of patterns). */
+const patterns = new Map<string, RegExp>();
+function patternOf(source: string): RegExp {
+  let pattern = patterns.get(source);
+  if (!pattern) patterns.set(source, (pattern = new RegExp(source)));
+  return pattern;
+}
+
 /** Whether `value` meets `schema`; for an object or array, its first failing field's path and schema otherwise. */
 function check(schema: Schema, value: unknown, path: string): { path: string; schema: Schema; missing?: boolean } | undefined {
   const fail = { path, schema };
   if (!(typeof schema.type === "string" ? [schema.type] : schema.type).some((type) => fits(type, value))) return fail;
   if (typeof value === "string") {
-    if ((schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) || value.length > (schema.maxLength ?? Infinity) || value.length < (schema.minLength ?? 0)) return fail;
+    if ((schema.pattern !== undefined && !patternOf(schema.pattern).test(value)) || value.length > (schema.maxLength ?? Infinity) || value.length < (schema.minLength ?? 0)) return fail;
     if (schema.enum && !schema.enum.includes(value)) return fail;
   }
   if (typeof value === "number" && (value < (schema.minimum ?? -Infinity) || value > (schema.maximum ?? Infinity))) return fail;
