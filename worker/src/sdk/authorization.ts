@@ -8,6 +8,7 @@ import { keyTimeAt, signRequest } from "../cos/index.js";
 import { objectLocation } from "../cos-target.js";
 import { InvalidRequestError, SignerError } from "../errors.js";
 import { MAX_PART_SIZE } from "../multipart/parts.js";
+import { normalizeExtension } from "../object-key.js";
 import { ownKey } from "../objects.js";
 import type { SdkAuthorizationBody } from "../schemas/requests.js";
 import { parseContentType } from "../upload-request.js";
@@ -115,8 +116,7 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
   }
 
   ownKey(key, prefix);
-  const ext = key.slice(key.lastIndexOf(".") + 1);
-  if (!profile.allowedExtensions.has(ext)) throw new InvalidRequestError("ext_not_allowed", `ext "${ext}" is not allowed; allowed: ${[...profile.allowedExtensions].join(", ")}`);
+  const ext = normalizeExtension(key.slice(key.lastIndexOf(".") + 1), profile.allowedExtensions);
   const found = OPERATIONS.find(([, opMethod, marker]) => opMethod === method && (marker === "" ? names.length === 0 : marker in query));
   if (!found || !names.every((name) => name === found[2] || found[3].includes(name))) {
     throw deny(method === "DELETE" ? "Deleting an object" : `${method} with ${names.join(", ") || "no query"}`);
