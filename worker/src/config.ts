@@ -132,6 +132,9 @@ interface Found {
 /** A global setting's value from `env`. */
 const fromEnv = (env: SignerEnv, setting: Setting): Found => ({ value: (env as Record<string, unknown>)[setting.variable!], label: setting.variable! });
 
+/** A global setting, read from its variable. */
+const variable = <T>(env: SignerEnv, setting: Setting): T => read<T>(setting, fromEnv(env, setting));
+
 /**
  * The value of `found` as its setting types it — unset (undefined, empty) gives the setting's default — or a
  * ConfigError naming the label and the rule, never the value.
@@ -233,10 +236,10 @@ export function parseConfig(env: SignerEnv): SignerConfig {
     profiles,
     dummyCredentials: [...profiles.values()].some((profile) => profile.credentials.secretId.startsWith(DUMMY_SECRET_ID_PREFIX)),
     auth,
-    corsOrigins: read(SETTINGS.corsOrigins, fromEnv(env, SETTINGS.corsOrigins)),
-    seedRoutes: read<boolean | undefined>(SETTINGS.seedRoutes, fromEnv(env, SETTINGS.seedRoutes)) ?? auth.mode === "none",
-    receipts: receiptSecret === undefined ? undefined : { secret: receiptSecret, webhookUrl: read(SETTINGS.receiptWebhookUrl, fromEnv(env, SETTINGS.receiptWebhookUrl)) },
-    sts: { endpoint: read(SETTINGS.stsEndpoint, fromEnv(env, SETTINGS.stsEndpoint)), durationSeconds: read(SETTINGS.stsDurationSeconds, fromEnv(env, SETTINGS.stsDurationSeconds)) },
+    corsOrigins: variable(env, SETTINGS.corsOrigins),
+    seedRoutes: variable<boolean | undefined>(env, SETTINGS.seedRoutes) ?? auth.mode === "none",
+    receipts: receiptSecret === undefined ? undefined : { secret: receiptSecret, webhookUrl: variable(env, SETTINGS.receiptWebhookUrl) },
+    sts: { endpoint: variable(env, SETTINGS.stsEndpoint), durationSeconds: variable(env, SETTINGS.stsDurationSeconds) },
   };
 }
 
@@ -247,7 +250,7 @@ export function parseConfig(env: SignerEnv): SignerConfig {
 export function parseProfiles(env: SignerEnv): ReadonlyMap<string, UploadProfile> {
   const declared = declaredProfiles(env.UPLOAD_PROFILES);
   const profiles = new Map<string, UploadProfile>();
-  if (!declared.has(DEFAULT_PROFILE) && (declared.size === 0 || read(SETTINGS.bucket, { value: env.COS_BUCKET, label: "COS_BUCKET" }) !== undefined)) {
+  if (!declared.has(DEFAULT_PROFILE) && (declared.size === 0 || variable(env, SETTINGS.bucket) !== undefined)) {
     profiles.set(DEFAULT_PROFILE, parseProfile(env, DEFAULT_PROFILE, undefined));
   }
   for (const [name, fields] of declared) profiles.set(name, parseProfile(env, name, fields));
@@ -338,16 +341,16 @@ function parseCredentials(env: SignerEnv, found: Found): Credentials {
 }
 
 function parseAuth(env: SignerEnv): AuthConfig {
-  const mode = read<"wechat" | "none">(SETTINGS.authMode, fromEnv(env, SETTINGS.authMode));
+  const mode = variable<"wechat" | "none">(env, SETTINGS.authMode);
   if (mode === "none") return { mode };
   const sessionSecret = requiredSecret(env, SETTINGS.sessionSecret);
   return {
     mode,
     appId: required(SETTINGS.wxAppId, fromEnv(env, SETTINGS.wxAppId)),
     appSecret: requiredSecret(env, SETTINGS.wxAppSecret),
-    wechatApiOrigin: read(SETTINGS.wxApiOrigin, fromEnv(env, SETTINGS.wxApiOrigin)),
+    wechatApiOrigin: variable(env, SETTINGS.wxApiOrigin),
     sessionSecret,
     userSegmentSecret: secret(SETTINGS.userSegmentSecret, fromEnv(env, SETTINGS.userSegmentSecret)) ?? sessionSecret,
-    sessionTtlSeconds: read(SETTINGS.sessionTtlSeconds, fromEnv(env, SETTINGS.sessionTtlSeconds)),
+    sessionTtlSeconds: variable(env, SETTINGS.sessionTtlSeconds),
   };
 }
