@@ -21,6 +21,8 @@ export default defineConfig({
                 WX_APPID: STUB_APPID,
                 WX_APPSECRET: STUB_APPSECRET,
                 SESSION_SECRET: "workers-suite-session-secret-0123456789abcdef",
+                // entry.test.ts drives Tencent's SDK routes through the Worker's own entry.
+                SDK_ROUTES: "true",
               },
               // Every outbound fetch (WeChat's code2Session) is answered by the stub: no test reaches the network.
               outboundService: wechatStub,

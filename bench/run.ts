@@ -217,8 +217,8 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
   const vars = Object.fromEntries([...(await readFile(join(root, "wrangler.toml"), "utf8")).matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
   // No rate-limit bindings here: the benchmark measures the signer, not the limiter.
   const secrets = { COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey, WX_APPID, WX_APPSECRET: "bench", SESSION_SECRET };
-  // SEED_ROUTES on, so that /put-sign (off by default with sessions) can be compared with the baseline's.
-  const worker = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat", SEED_ROUTES: "true" }, COMPATIBILITY_DATE);
+  // SDK_ROUTES on for the SDK part route; SEED_ROUTES on, so that /put-sign (off by default with sessions) can be compared with the baseline's.
+  const worker = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat", SEED_ROUTES: "true", SDK_ROUTES: "true" }, COMPATIBILITY_DATE);
   try {
     for (const route of ROUTES) {
       await load("workerd", worker.url, worker.pid, route, 16, 1);
@@ -232,7 +232,7 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
   }
 
   // Where the time goes, at 64 connections: the same app without sessions, and a route that signs nothing.
-  const open = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "none" }, COMPATIBILITY_DATE);
+  const open = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "none", SDK_ROUTES: "true" }, COMPATIBILITY_DATE);
   try {
     for (const route of [{ name: "GET /healthz (no signing)", path: "/healthz" }, ...ROUTES, await partsRoute(vars), sdkPartRoute(vars)]) {
       await load("without sessions", open.url, open.pid, route, 16, 1);

@@ -47,6 +47,7 @@ beforeAll(async () => {
     STS_ENDPOINT: emulator.url,
     AUTH_MODE: "none",
     SEED_ROUTES: "true",
+    SDK_ROUTES: "true",
     UPLOAD_READ: "owner",
     RECEIPT_SECRET: "openapi-test-receipt-secret-0123456789abcdef",
   };

@@ -57,6 +57,7 @@ const env = {
   COS_REGION: "ap-shanghai",
   COS_PATH_STYLE: "false",
   AUTH_MODE: "none",
+  SDK_ROUTES: "true",
   UPLOAD_MULTIPART_MAX_BYTES: String(5 * 1024 ** 3),
 };
 const HOST = `${env.COS_BUCKET}.cos.${env.COS_REGION}.myqcloud.com`;

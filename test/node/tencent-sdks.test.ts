@@ -29,6 +29,7 @@ beforeAll(async () => {
   // adapter resolves to the emulator.
   signer = await startSigner({
     AUTH_MODE: "wechat",
+    SDK_ROUTES: "true",
     COS_BUCKET: OLD_BUCKET.name,
     COS_REGION: OLD_BUCKET.region,
     COS_ENDPOINT: emulator.url,
@@ -325,6 +326,7 @@ describe("POST /v1/cos/credentials", () => {
       COS_REGION: OLD_BUCKET.region,
       STS_ENDPOINT: emulator.url,
       AUTH_MODE: "none",
+      SDK_ROUTES: "true",
     };
     const response = await createApp().request("http://signer.test/v1/cos/credentials", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }, env);
     const text = await response.text();

@@ -69,6 +69,7 @@ beforeAll(async () => {
       `COS_SECRET_ID_PARTNER=${PARTNER.id}`,
       `COS_SECRET_KEY_PARTNER=${PARTNER.key}`,
       "AUTH_MODE=wechat",
+      "SDK_ROUTES=true",
       `WX_APPID=${STUB_APPID}`,
       `WX_APPSECRET=${STUB_APPSECRET}`,
       "SESSION_SECRET=dev-vars-session-secret-0123456789abcdef",

@@ -353,11 +353,15 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
    * Tencent's SDKs, pointed here by their getAuthorization hook. Every call counts per caller in COS_AUTH_LIMITER
    * (a slice upload makes one per part); a request that starts a new object also counts as a new upload.
    */
-  const sdkCaller = async (c: Context<AppEnv>, next: () => Promise<void>) =>
-    caller(c, async () => {
+  const sdkCaller = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    if (!configOf(c).sdkRoutes) {
+      throw new SignerError(404, "sdk_routes_off", `${c.req.path} is off: set SDK_ROUTES=true to serve Tencent's SDKs (what their signatures bind: docs/security.md)`);
+    }
+    return caller(c, async () => {
       await enforceLimit(c.env.COS_AUTH_LIMITER, callerKey(c));
       await next();
     });
+  };
 
   app.post("/v1/cos/keys", smallBody, sdkCaller, async (c) => {
     const body = parseBody(KeysRequest, await jsonBody(c), '{"ext":"jpg"}');

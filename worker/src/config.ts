@@ -18,7 +18,10 @@ export type UploadMethod = "put" | "post";
 /** One kind of upload: where it goes, what it may be, and with which key pair it is signed. */
 export interface UploadProfile {
   readonly name: string;
+  /** The write key pair: signs uploads and the Worker's multipart calls. */
   readonly credentials: Credentials;
+  /** The read key pair: signs read URLs, HEADs and an SDK's HEAD/GET. Default: the write pair. */
+  readonly readCredentials: Credentials;
   /** BucketName-APPID. */
   readonly bucket: string;
   readonly region: string;
@@ -58,6 +61,8 @@ export interface SignerConfig {
    * nothing else that could be bound). Default: on with AUTH_MODE=none, off with wechat.
    */
   readonly seedRoutes: boolean;
+  /** `POST /v1/cos/keys`, `/authorization` and `/credentials` (Tencent's SDKs) answer: SDK_ROUTES, default off. */
+  readonly sdkRoutes: boolean;
   /** Upload receipts (POST /v1/uploads/receipt): off without RECEIPT_SECRET. */
   readonly receipts: { readonly secret: string; readonly webhookUrl: string | undefined } | undefined;
   /** Where temporary keys come from (POST /v1/cos/credentials): Tencent STS, or a local emulator's. */
@@ -74,6 +79,8 @@ export type SignerEnv = Partial<Omit<Env, "UPLOAD_PROFILES">> & {
   COS_SECRET_ID?: string;
   COS_SECRET_KEY?: string;
   COS_SECURITY_TOKEN?: string;
+  COS_READ_SECRET_ID?: string;
+  COS_READ_SECRET_KEY?: string;
   WX_APPSECRET?: string;
   SESSION_SECRET?: string;
   USER_SEGMENT_SECRET?: string;
@@ -234,10 +241,11 @@ export function parseConfig(env: SignerEnv): SignerConfig {
   const receiptSecret = secret(SETTINGS.receiptSecret, fromEnv(env, SETTINGS.receiptSecret));
   return {
     profiles,
-    dummyCredentials: [...profiles.values()].some((profile) => profile.credentials.secretId.startsWith(DUMMY_SECRET_ID_PREFIX)),
+    dummyCredentials: [...profiles.values()].some((profile) => [profile.credentials, profile.readCredentials].some(({ secretId }) => secretId.startsWith(DUMMY_SECRET_ID_PREFIX))),
     auth,
     corsOrigins: variable(env, SETTINGS.corsOrigins),
     seedRoutes: variable<boolean | undefined>(env, SETTINGS.seedRoutes) ?? auth.mode === "none",
+    sdkRoutes: variable(env, SETTINGS.sdkRoutes),
     receipts: receiptSecret === undefined ? undefined : { secret: receiptSecret, webhookUrl: variable(env, SETTINGS.receiptWebhookUrl) },
     sts: { endpoint: variable(env, SETTINGS.stsEndpoint), durationSeconds: variable(env, SETTINGS.stsDurationSeconds) },
   };
@@ -293,7 +301,7 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
   const maxBytes = field<number>(SETTINGS.maxBytes);
   return {
     name,
-    credentials: parseCredentials(env, { value: fields?.credentials, label: `UPLOAD_PROFILES.${name}.credentials` }),
+    ...parseKeyPairs(env, { value: fields?.credentials, label: `UPLOAD_PROFILES.${name}.credentials` }),
     bucket,
     region: required(SETTINGS.region, found(SETTINGS.region)),
     pathStyle: field(SETTINGS.pathStyle),
@@ -321,10 +329,24 @@ function parseKeyPrefix(found: Found): string {
   return prefix;
 }
 
-/** The default pair (COS_SECRET_ID / COS_SECRET_KEY), or a named one: COS_SECRET_ID_<NAME> / COS_SECRET_KEY_<NAME>. */
-function parseCredentials(env: SignerEnv, found: Found): Credentials {
+/**
+ * The write pair — the default one (COS_SECRET_ID / COS_SECRET_KEY) or a named one (COS_SECRET_ID_<NAME> /
+ * COS_SECRET_KEY_<NAME>) — and its read pair: COS_READ_SECRET_ID[_<NAME>] / COS_READ_SECRET_KEY[_<NAME>], else the
+ * write pair itself.
+ */
+function parseKeyPairs(env: SignerEnv, found: Found): { credentials: Credentials; readCredentials: Credentials } {
   const name = read<string | undefined>(SETTINGS.credentials, found);
   const suffix = name === undefined || name.toLowerCase() === "default" ? "" : `_${name.toUpperCase()}`;
+  const credentials = parseCredentials(env, found, suffix);
+  const readId = `${SETTINGS.readSecretId.variable}${suffix}`;
+  const readKey = `${SETTINGS.readSecretKey.variable}${suffix}`;
+  const secretId = secret(SETTINGS.readSecretId, { value: (env as Record<string, unknown>)[readId], label: readId });
+  const secretKey = secret(SETTINGS.readSecretKey, { value: (env as Record<string, unknown>)[readKey], label: readKey });
+  if ((secretId === undefined) !== (secretKey === undefined)) throw new ConfigError(secretId === undefined ? readId : readKey, `is not set, but ${secretId === undefined ? readKey : readId} is: set both or neither`);
+  return { credentials, readCredentials: secretId === undefined ? credentials : { secretId, secretKey: secretKey! } };
+}
+
+function parseCredentials(env: SignerEnv, found: Found, suffix: string): Credentials {
   const pair = (setting: Setting) => {
     const variable = `${setting.variable}${suffix}`;
     const value = secret(setting, { value: (env as Record<string, unknown>)[variable], label: variable });

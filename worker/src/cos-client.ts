@@ -70,15 +70,19 @@ export function cosError(code: string | undefined, status: number): SignerError 
   }
 }
 
-/** Sends one signed request to the profile's COS; a 2xx answer, or the mapped error after the retries. */
+/**
+ * Sends one signed request to the profile's COS; a 2xx answer, or the mapped error after the retries. A HEAD is
+ * signed with the profile's read key pair, the multipart calls with its write pair (docs/security.md).
+ */
 export async function callCos(profile: UploadProfile, call: CosCall): Promise<Response> {
+  const credentials = call.method === "HEAD" ? profile.readCredentials : profile.credentials;
   const location = objectLocation(profile, call.key);
   const url = `${location.url}${queryString(call.query)}`;
   let failure: SignerError | undefined;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     // Signed afresh per attempt: a retry after a slow failure must not carry an old signature.
     const { authorization } = await signRequest(
-      profile.credentials,
+      credentials,
       { method: call.method, pathname: location.signedPath, query: call.query ?? {}, headers: { host: location.host, ...call.headers } },
       keyTimeAt(new Date(), 600),
     );
@@ -86,7 +90,7 @@ export async function callCos(profile: UploadProfile, call: CosCall): Promise<Re
     try {
       response = await fetch(url, {
         method: call.method,
-        headers: { Authorization: authorization, ...call.headers, ...securityTokenHeaders(profile.credentials) },
+        headers: { Authorization: authorization, ...call.headers, ...securityTokenHeaders(credentials) },
         ...(call.body === undefined ? {} : { body: call.body }),
         signal: AbortSignal.timeout(call.timeoutMs ?? 10_000),
       });

@@ -71,6 +71,8 @@ export async function deliverReceipt(url: string, receipt: string, requestId: st
         method: "POST",
         headers: { "Content-Type": "application/json", "X-Request-Id": requestId },
         body: JSON.stringify({ receipt }),
+        // A redirect is a failed delivery: the receipt goes to the configured URL or nowhere.
+        redirect: "manual",
         signal: AbortSignal.timeout(10_000),
       });
       if (response.ok) return;
@@ -97,7 +99,7 @@ export async function readUrl(profile: UploadProfile, key: string, expiresIn: nu
   const location = objectLocation(profile, key);
   const keyTime = keyTimeAt(now, expiresIn);
   const url = process === undefined ? location.url : `${location.url}?${IMAGE_PROCESSING[process]}`;
-  const { url: signed } = await presignUrl(profile.credentials, { method: "GET", url, keyTime });
+  const { url: signed } = await presignUrl(profile.readCredentials, { method: "GET", url, keyTime });
   return { url: signed, expiresAt: new Date(keyTime.end * 1000).toISOString() };
 }
 

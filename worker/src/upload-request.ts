@@ -49,6 +49,8 @@ export function parseUploadRequest(body: unknown, config: SignerConfig): UploadR
   if (size === undefined && method === "put") {
     throw new InvalidRequestError("size_required", "a PUT signs the file's exact size: send size (bytes), or use method post");
   }
+  // A signed empty PUT is also the shape of PUT Object - Copy (436/10881): one byte at least, so it stays an upload.
+  if (size === 0 && method === "put") throw new InvalidRequestError("size_invalid", "a PUT takes at least 1 byte (an empty PUT signature could be sent as a copy): use method post for an empty file");
   return { profile, ext, method, ...(size === undefined ? {} : { size }), contentType: parseContentType(fields.contentType, ext, profile, method) };
 }
 

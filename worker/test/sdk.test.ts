@@ -7,15 +7,23 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { parseConfig, type SignerEnv } from "../src/config.js";
 import { uploaderPolicy } from "../src/sdk/credentials.js";
-import { authorizationFields, baseEnv, type ErrorBody, login, postJson, wechatEnv } from "./helpers.js";
+import { authorizationFields, baseEnv as routesOff, type ErrorBody, login, postJson, wechatEnv as sessionsRoutesOff } from "./helpers.js";
+
+// The SDK routes are off unless SDK_ROUTES turns them on (security.test.ts checks the default).
+const baseEnv = { ...routesOff, SDK_ROUTES: "true" } satisfies SignerEnv;
+const wechatEnv = { ...sessionsRoutesOff, SDK_ROUTES: "true" } satisfies SignerEnv;
 
 const BUCKET = baseEnv.COS_BUCKET;
 const REGION = baseEnv.COS_REGION;
 const BUCKET_HOST = `${BUCKET}.cos.${REGION}.myqcloud.com`;
 const KEY = "uploads/2026/11/29/0123456789abcdef0123456789abcdef.jpg";
+/** An UploadId of COS's shape (a timestamp and hex digits). */
+const UPLOAD_ID = "1764547200000f0e1d2c3b4a5968778695a4b3c2";
 
 /** What cos-wx-sdk-v5 passes to getAuthorization for a putObject of 1000 bytes, changed by `overrides`. */
 function sdkRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  // The profile forbids overwrites (the default): the app passes the header to the SDK call, which signs it.
+  const headers = { "x-cos-forbid-overwrite": "true", ...((overrides.Headers as object | undefined) ?? { "Content-Length": 1000, Host: BUCKET_HOST }) };
   return {
     Bucket: BUCKET,
     Region: REGION,
@@ -23,11 +31,11 @@ function sdkRequest(overrides: Record<string, unknown> = {}): Record<string, unk
     Key: KEY,
     Pathname: `/${KEY}`,
     Query: {},
-    Headers: { "Content-Length": 1000, Host: BUCKET_HOST },
     Scope: [{ action: "name/cos:PutObject", bucket: BUCKET, region: REGION, prefix: KEY }],
     SystemClockOffset: 0,
     ForceSignHost: true,
     ...overrides,
+    Headers: headers,
   };
 }
 
@@ -47,7 +55,7 @@ describe("POST /v1/cos/authorization", () => {
     expect(status).toBe(200);
     const fields = authorizationFields(body.Authorization);
     expect(fields["q-ak"]).toBe(baseEnv.COS_SECRET_ID);
-    expect(fields["q-header-list"]).toBe("content-length;host");
+    expect(fields["q-header-list"]).toBe("content-length;host;x-cos-forbid-overwrite");
     expect(fields["q-url-param-list"]).toBe("");
     const [start, end] = fields["q-key-time"]!.split(";").map(Number) as [number, number];
     expect(end - start).toBe(600 + 60);
@@ -58,11 +66,11 @@ describe("POST /v1/cos/authorization", () => {
   it("signs each step of a slice upload with its own query, so that no signature serves another step", async () => {
     const steps: [string, Record<string, string | number>, string][] = [
       ["post", { uploads: "" }, "uploads"],
-      ["put", { partNumber: 3, uploadId: "abc" }, "partnumber;uploadid"],
-      ["get", { uploadId: "abc", "max-parts": 1000 }, "max-parts;uploadid"],
-      ["post", { uploadId: "abc" }, "uploadid"],
-      ["delete", { uploadId: "abc" }, "uploadid"],
+      ["put", { partNumber: 3, uploadId: UPLOAD_ID }, "partnumber;uploadid"],
+      ["get", { uploadId: UPLOAD_ID, "max-parts": 1000 }, "max-parts;uploadid"],
+      ["delete", { uploadId: UPLOAD_ID }, "uploadid"],
     ];
+    // A Complete is signed after the Worker's own ListParts of the upload: test/node/tencent-sdks.test.ts.
     for (const [method, query, list] of steps) {
       const { status, body } = await authorize(sdkRequest({ Method: method, Query: query }));
       expect(status).toBe(200);
@@ -118,7 +126,7 @@ describe("POST /v1/cos/authorization", () => {
   });
 
   it("signs a part up to 5 GiB (and the profile's multipart limit), and reads only where the profile allows it", async () => {
-    const part = (length: number) => sdkRequest({ Query: { partNumber: 1, uploadId: "a" }, Headers: { "Content-Length": length, Host: BUCKET_HOST } });
+    const part = (length: number) => sdkRequest({ Query: { partNumber: 1, uploadId: UPLOAD_ID }, Headers: { "Content-Length": length, Host: BUCKET_HOST } });
     const env = { ...baseEnv, UPLOAD_MULTIPART_MAX_BYTES: String(20 * 1024 ** 3) };
     expect((await authorize(part(5 * 1024 ** 3), env)).status).toBe(200);
     await expectRefused(part(5 * 1024 ** 3 + 1), 400, "file_too_large", env);
@@ -148,7 +156,7 @@ describe("POST /v1/cos/authorization", () => {
     const send = (body: Record<string, unknown>) =>
       app.request("http://signer.test/v1/cos/authorization", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }, env);
     expect((await send(sdkRequest())).status).toBe(200);
-    expect((await send(sdkRequest({ Query: { partNumber: 2, uploadId: "a" } }))).status).toBe(200);
+    expect((await send(sdkRequest({ Query: { partNumber: 2, uploadId: UPLOAD_ID } }))).status).toBe(200);
     expect((await send(sdkRequest({ Method: "post", Query: { uploads: "" } }))).status).toBe(200);
     expect(counted).toEqual({ COS_AUTH_LIMITER: ["ip:192.0.2.5", "ip:192.0.2.5", "ip:192.0.2.5"], SIGN_LIMITER: ["ip:192.0.2.5", "ip:192.0.2.5"] });
   });
@@ -156,17 +164,17 @@ describe("POST /v1/cos/authorization", () => {
 
 describe("POST /v1/cos/keys", () => {
   it("hands out a new random key in the caller's space, with the bucket and region the SDK needs", async () => {
-    const response = await postJson("/v1/cos/keys", { ext: ".JPG" });
+    const response = await postJson("/v1/cos/keys", { ext: ".JPG" }, baseEnv);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { Bucket: string; Region: string; Key: string };
     expect(body).toEqual({ Bucket: BUCKET, Region: REGION, Key: expect.stringMatching(/^uploads\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.jpg$/) });
-    const again = (await (await postJson("/v1/cos/keys", { ext: "jpg" })).json()) as { Key: string };
+    const again = (await (await postJson("/v1/cos/keys", { ext: "jpg" }, baseEnv)).json()) as { Key: string };
     expect(again.Key).not.toBe(body.Key);
   });
 
   it("refuses a suffix the profile does not allow and a key the client chose", async () => {
-    expect(((await (await postJson("/v1/cos/keys", { ext: "exe" })).json()) as ErrorBody).error.code).toBe("ext_not_allowed");
-    expect(((await (await postJson("/v1/cos/keys", { ext: "jpg", key: KEY })).json()) as ErrorBody).error.code).toBe("body_invalid");
+    expect(((await (await postJson("/v1/cos/keys", { ext: "exe" }, baseEnv)).json()) as ErrorBody).error.code).toBe("ext_not_allowed");
+    expect(((await (await postJson("/v1/cos/keys", { ext: "jpg", key: KEY }, baseEnv)).json()) as ErrorBody).error.code).toBe("body_invalid");
   });
 });
 

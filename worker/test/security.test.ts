@@ -276,3 +276,101 @@ describe("8. request ids and WeChat's odd answers", () => {
     await expectError(await postJson("/v1/session", { code: "null" }, wechatEnv), 502, "wechat_unavailable");
   });
 });
+
+describe("9. requests that cannot be turned into other requests (issue 18)", () => {
+  const sdkEnv = { ...baseEnv, SDK_ROUTES: "true" } satisfies SignerEnv;
+  const HOST = `${baseEnv.COS_BUCKET}.cos.${baseEnv.COS_REGION}.myqcloud.com`;
+  const KEY = "uploads/2026/11/29/0123456789abcdef0123456789abcdef.jpg";
+  const UPLOAD_ID = "1764547200000f0e1d2c3b4a5968778695a4b3c2";
+  const sdk = (overrides: Record<string, unknown>) => ({
+    Bucket: baseEnv.COS_BUCKET,
+    Region: baseEnv.COS_REGION,
+    Method: "put",
+    Key: KEY,
+    Query: {},
+    Headers: { "Content-Length": 10, Host: HOST, "x-cos-forbid-overwrite": "true" },
+    ...overrides,
+  });
+  const refused = async (body: Record<string, unknown>, status: number, code: string, env: SignerEnv = sdkEnv) =>
+    expectError(await postJson("/v1/cos/authorization", body, env), status, code);
+
+  it("the SDK routes are off unless SDK_ROUTES=true, in every AUTH_MODE", async () => {
+    for (const env of [baseEnv, wechatEnv, { ...baseEnv, SDK_ROUTES: "false" }] as SignerEnv[]) {
+      for (const [path, body] of [["/v1/cos/keys", { ext: "jpg" }], ["/v1/cos/authorization", sdk({})], ["/v1/cos/credentials", {}]] as const) {
+        const message = await expectError(await postJson(path, body, env), 404, "sdk_routes_off");
+        expect(message).toContain("SDK_ROUTES=true");
+      }
+    }
+    expect((await postJson("/v1/cos/keys", { ext: "jpg" }, sdkEnv)).status).toBe(200);
+  });
+
+  it("no empty PUT signature, which PUT Object - Copy could use: /v1/uploads and the SDK's PutObject and UploadPart", async () => {
+    await expectError(await postJson("/v1/uploads", { ext: "jpg", size: 0 }), 400, "size_invalid");
+    expect((await postJson("/v1/uploads", { ext: "jpg", size: 0, method: "post" })).status).toBe(200);
+    await refused(sdk({ Headers: { "Content-Length": 0, Host: HOST, "x-cos-forbid-overwrite": "true" } }), 400, "size_invalid");
+    await refused(sdk({ Query: { partNumber: 1, uploadId: UPLOAD_ID }, Headers: { "Content-Length": 0, Host: HOST } }), 400, "size_invalid");
+  });
+
+  it("uploadId and partNumber only in COS's shapes: an empty one would sign the request without it", async () => {
+    for (const [Method, Query] of [
+      ["delete", { uploadId: "" }],
+      ["get", { uploadId: "" }],
+      ["post", { uploadId: "" }],
+      ["put", { partNumber: 1, uploadId: "" }],
+      ["put", { partNumber: 1, uploadId: "a&b=c" }],
+      ["put", { partNumber: "", uploadId: UPLOAD_ID }],
+      ["put", { partNumber: 0, uploadId: UPLOAD_ID }],
+      ["put", { partNumber: 10001, uploadId: UPLOAD_ID }],
+      ["put", { partNumber: "01", uploadId: UPLOAD_ID }],
+    ] as const) {
+      await refused(sdk({ Method, Query }), 400, "query_invalid");
+    }
+    expect((await postJson("/v1/cos/authorization", sdk({ Query: { partNumber: 10000, uploadId: UPLOAD_ID } }), sdkEnv)).status).toBe(200);
+  });
+
+  it("sub-resources and extra parameters are refused, not signed: ?acl, ?tagging, ?append, a listing as GET Bucket or ?policy", async () => {
+    for (const Query of [{ acl: "" }, { tagging: "" }, { append: "", position: 0 }, { "response-content-type": "text/html" }]) {
+      await refused(sdk({ Query }), 403, "operation_not_allowed");
+    }
+    const list = (Query: Record<string, string>) => sdk({ Method: "get", Key: "", Pathname: "/", Query, Headers: { Host: HOST } });
+    for (const Query of [{ uploads: "", prefix: "uploads/", acl: "" }, { uploads: "", prefix: "uploads/", policy: "" }, { prefix: "uploads/" }]) {
+      await refused(list(Query), 403, "operation_not_allowed");
+    }
+  });
+
+  it("the SDK routes keep the profile's rules: methods, contentTypes, forbidOverwrite", async () => {
+    const profiles = {
+      formsonly: { bucket: baseEnv.COS_BUCKET, methods: ["post"], extensions: ["jpg", "png"], contentTypes: ["image/jpeg", "image/png"] },
+      typed: { bucket: baseEnv.COS_BUCKET, extensions: ["jpg"], contentTypes: ["image/jpeg"] },
+      open: { bucket: baseEnv.COS_BUCKET, forbidOverwrite: false },
+    };
+    const env = { ...sdkEnv, UPLOAD_PROFILES: profiles } satisfies SignerEnv;
+    await refused({ ...sdk({}), profile: "formsonly" }, 403, "operation_not_allowed", env);
+    await refused({ ...sdk({ Headers: { "Content-Length": 10, Host: HOST, "x-cos-forbid-overwrite": "true", "Content-Type": "image/svg+xml" } }), profile: "formsonly" }, 403, "operation_not_allowed", env);
+    await refused({ ...sdk({}), profile: "typed" }, 403, "content_type_unbound", env);
+    await refused({ ...sdk({ Method: "post", Query: { uploads: "" } }), profile: "typed" }, 403, "content_type_unbound", env);
+    const typed = await postJson("/v1/cos/authorization", { ...sdk({ Headers: { "Content-Length": 10, Host: HOST, "x-cos-forbid-overwrite": "true", "Content-Type": "image/jpeg" } }), profile: "typed" }, env);
+    expect(typed.status).toBe(200);
+    await refused(sdk({ Headers: { "Content-Length": 10, Host: HOST } }), 400, "overwrite_protection_required");
+    await refused(sdk({ Method: "post", Query: { uploads: "" }, Headers: { Host: HOST, "x-cos-forbid-overwrite": "false" } }), 400, "overwrite_protection_required");
+    expect((await postJson("/v1/cos/authorization", { ...sdk({ Headers: { "Content-Length": 10, Host: HOST } }), profile: "open" }, env)).status).toBe(200);
+  });
+
+  it("reads are signed with the read key pair (COS_READ_SECRET_ID), uploads with the write pair", async () => {
+    const READ_ID = "AKIDREADONLYxxxxxxxxxxxxxxxxxxxxxxxx";
+    const env = { ...sdkEnv, UPLOAD_READ: "owner", COS_READ_SECRET_ID: READ_ID, COS_READ_SECRET_KEY: "read-secret-key-never-shown" } satisfies SignerEnv;
+    const signedBy = async (body: Record<string, unknown>) => {
+      const response = await postJson("/v1/cos/authorization", body, env);
+      expect(response.status).toBe(200);
+      return authorizationFields(((await response.json()) as { Authorization: string }).Authorization)["q-ak"];
+    };
+    expect(await signedBy(sdk({}))).toBe(baseEnv.COS_SECRET_ID);
+    expect(await signedBy(sdk({ Method: "head", Headers: { Host: HOST } }))).toBe(READ_ID);
+    expect(await signedBy(sdk({ Method: "get", Headers: { Host: HOST } }))).toBe(READ_ID);
+    const url = (await (await postJson("/v1/objects/url", { key: KEY }, env)).json()) as { url: string };
+    expect(new URL(url.url).searchParams.get("q-ak")).toBe(READ_ID);
+    const put = (await (await postJson("/v1/uploads", { ext: "jpg", size: 3 }, env)).json()) as PutBody;
+    expect(authorizationFields(put.headers.Authorization!)["q-ak"]).toBe(baseEnv.COS_SECRET_ID);
+    await expectError(await call("/healthz", {}, { ...env, COS_READ_SECRET_KEY: "" }), 500, "config_invalid");
+  });
+});

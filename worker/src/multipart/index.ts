@@ -86,7 +86,7 @@ export interface StoredPart {
 }
 
 /** Every part COS holds, all pages of ListParts. */
-export async function listParts(profile: UploadProfile, claims: UploadClaims): Promise<StoredPart[]> {
+export async function listParts(profile: UploadProfile, claims: Pick<UploadClaims, "key" | "uploadId">): Promise<StoredPart[]> {
   const parts: StoredPart[] = [];
   let marker = "0";
   for (;;) {

@@ -26,6 +26,9 @@ export const SETTINGS = {
   secretId: { ...SECRET_RULE, variable: "COS_SECRET_ID" },
   secretKey: { ...SECRET_RULE, variable: "COS_SECRET_KEY" },
   securityToken: { ...SECRET_RULE, variable: "COS_SECURITY_TOKEN" },
+  /** Default: the write pair (COS_SECRET_ID / COS_SECRET_KEY). */
+  readSecretId: { ...SECRET_RULE, variable: "COS_READ_SECRET_ID" },
+  readSecretKey: { ...SECRET_RULE, variable: "COS_READ_SECRET_KEY" },
   bucket: {
     variable: "COS_BUCKET",
     field: "bucket",
@@ -89,6 +92,8 @@ export const SETTINGS = {
   corsOrigins: { variable: "CORS_ORIGINS", type: "array", items: { type: "string" }, format: "origin", default: [], description: "must be a comma-separated list of origins such as https://app.example.com" },
   /** Default: on with AUTH_MODE=none, off with wechat. */
   seedRoutes: { variable: "SEED_ROUTES", type: "boolean" },
+  /** Off unless set: /v1/cos/* sign what an SDK describes, which binds less than /v1/uploads (docs/security.md). */
+  sdkRoutes: { variable: "SDK_ROUTES", type: "boolean", default: false },
   receiptSecret: { ...LONG_SECRET, variable: "RECEIPT_SECRET" },
   receiptWebhookUrl: { variable: "RECEIPT_WEBHOOK_URL", type: "string", format: "url" },
   stsEndpoint: { variable: "STS_ENDPOINT", type: "string", format: "origin", default: "https://sts.tencentcloudapi.com" },

@@ -7,7 +7,7 @@ import type { UploadProfile } from "../config.js";
 import { keyTimeAt, signRequest } from "../cos/index.js";
 import { objectLocation } from "../cos-target.js";
 import { InvalidRequestError, SignerError } from "../errors.js";
-import { MAX_PART_SIZE } from "../multipart/parts.js";
+import { listParts, MAX_PART_SIZE, MAX_PARTS } from "../multipart/index.js";
 import { normalizeExtension } from "../object-key.js";
 import { ownKey } from "../objects.js";
 import type { SdkAuthorizationBody } from "../schemas/requests.js";
@@ -32,6 +32,8 @@ export interface SdkTerms {
   readonly operation: SdkOperation;
   readonly method: string;
   readonly pathname: string;
+  /** The object key ("" for the bucket). */
+  readonly key: string;
   readonly query: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
 }
@@ -47,6 +49,9 @@ const OPERATIONS: ReadonlyArray<readonly [SdkOperation, string, string, readonly
   ["HeadObject", "HEAD", "", []],
   ["GetObject", "GET", "", []],
 ];
+/** COS's UploadIds are letters and digits (e.g. a timestamp and a hex digest); never empty. */
+const UPLOAD_ID = /^[0-9A-Za-z]{16,128}$/;
+const PART_NUMBER = /^(?:[1-9]\d{0,3}|10000)$/;
 const LIST_UPLOADS_QUERY = new Set(["uploads", "prefix", "encoding-type", "max-uploads", "key-marker", "upload-id-marker"]);
 
 /**
@@ -112,7 +117,7 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
     }
     if (!profile.multipart) throw deny("ListMultipartUploads in a profile without multipart uploads");
     if (!(query.prefix ?? "").startsWith(prefix === "" ? "" : `${prefix}/`)) throw new SignerError(403, "key_not_allowed", "list only your own uploads: prefix must be inside your own space");
-    return { operation: "ListMultipartUploads", method, pathname, query, headers };
+    return { operation: "ListMultipartUploads", method, pathname, key, query, headers };
   }
 
   ownKey(key, prefix);
@@ -126,27 +131,59 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
   if (operation !== "PutObject" && operation !== "HeadObject" && operation !== "GetObject" && !profile.multipart) {
     throw deny(`${operation} in a profile without multipart uploads`);
   }
+  if (operation === "PutObject" && !profile.methods.has("put")) throw deny(`PutObject in profile "${profile.name}" (methods: ${[...profile.methods].join(", ")})`);
+  // A signed empty uploadId or partNumber is a request without them: an Abort would be a DELETE, a ListParts a GET.
+  if ("uploadid" in query && !UPLOAD_ID.test(query.uploadid!)) throw new InvalidRequestError("query_invalid", "uploadId must be the UploadId COS gave (16–128 letters and digits)");
   if (operation === "UploadPart" && !("uploadid" in query)) throw new InvalidRequestError("query_invalid", "UploadPart needs uploadId");
+  if (operation === "UploadPart" && !PART_NUMBER.test(query.partnumber!)) throw new InvalidRequestError("query_invalid", `partNumber must be 1 to ${MAX_PARTS}`);
   if (operation === "PutObject" || operation === "UploadPart") {
-    // Without a signed Content-Length the request could carry up to COS's 5 GB whatever the profile's limit.
+    // Without a signed Content-Length the request could carry up to COS's 5 GB whatever the profile's limit; an empty
+    // PutObject is also the shape of PUT Object - Copy (436/10881).
     const length = headers["content-length"];
     if (length === undefined || !/^\d{1,15}$/.test(length)) {
       throw new InvalidRequestError("size_required", `${operation} signs the body's exact size: the SDK must pass Content-Length in Headers`);
     }
+    if (Number(length) < 1) throw new InvalidRequestError("size_invalid", `${operation} takes at least 1 byte (an empty PUT signature could be sent as a copy)`);
     const limit = operation === "PutObject" ? profile.maxBytes : Math.min(MAX_PART_SIZE, profile.multipartMaxBytes);
     if (Number(length) > limit) throw new InvalidRequestError("file_too_large", `Content-Length ${length} is over the limit of ${limit} bytes`);
   }
-  if (headers["content-type"] !== undefined && (operation === "PutObject" || operation === "InitiateMultipartUpload")) {
-    // Checked, and signed as sent (the signature must match the header byte for byte).
-    parseContentType(headers["content-type"], ext, profile, "put");
+  if (operation === "PutObject" || operation === "InitiateMultipartUpload") {
+    if (profile.forbidOverwrite && headers["x-cos-forbid-overwrite"] !== "true") {
+      // Signed, so COS refuses the write over an existing key (at Complete, from what Initiate stored).
+      throw new InvalidRequestError("overwrite_protection_required", `profile "${profile.name}" forbids overwrites: pass Headers: {"x-cos-forbid-overwrite": "true"} to the SDK call`);
+    }
+    if (headers["content-type"] !== undefined) {
+      // Checked, and signed as sent (the signature must match the header byte for byte).
+      parseContentType(headers["content-type"], ext, profile, "put");
+    } else if (profile.contentTypes.length > 0) {
+      // The SDKs leave Content-Type out of what they pass to getAuthorization: a profile's type rules cannot hold.
+      throw new SignerError(403, "content_type_unbound", `profile "${profile.name}" allows only ${profile.contentTypes.join(", ")}, which a signature from the SDK cannot bind: use POST /v1/uploads`);
+    }
   }
-  return { operation, method, pathname, query, headers };
+  return { operation, method, pathname, key, query, headers };
 }
 
-/** The Authorization for exactly that request (every query parameter and header given is signed). */
+/**
+ * A Complete is signed only if the parts COS holds add up to at most the profile's multipart limit (the SDK's body
+ * is not signed, so this is checked when asked, with the Worker's own ListParts).
+ */
+async function checkCompleteTotal(profile: UploadProfile, terms: SdkTerms): Promise<void> {
+  const parts = await listParts(profile, { key: terms.key, uploadId: terms.query.uploadid! });
+  const total = parts.reduce((sum, part) => sum + part.size, 0);
+  if (total > profile.multipartMaxBytes) {
+    throw new InvalidRequestError("file_too_large", `the upload's parts add up to ${total} bytes, over the limit of ${profile.multipartMaxBytes} bytes`);
+  }
+}
+
+/**
+ * The Authorization for exactly that request (every query parameter and header given is signed), with the key pair
+ * of its kind: reads (HEAD, GET) with the profile's read pair, everything else with its write pair.
+ */
 export async function authorizeSdkRequest(profile: UploadProfile, terms: SdkTerms, now: Date): Promise<{ Authorization: string; SecurityToken?: string; ExpiredTime: number }> {
+  if (terms.operation === "CompleteMultipartUpload") await checkCompleteTotal(profile, terms);
+  const credentials = terms.operation === "HeadObject" || terms.operation === "GetObject" ? profile.readCredentials : profile.credentials;
   const keyTime = keyTimeAt(now, profile.signatureTtlSeconds);
-  const { authorization } = await signRequest(profile.credentials, terms, keyTime);
-  const token = profile.credentials.securityToken;
+  const { authorization } = await signRequest(credentials, terms, keyTime);
+  const token = credentials.securityToken;
   return { Authorization: authorization, ...(token ? { SecurityToken: token } : {}), ExpiredTime: keyTime.end };
 }
