@@ -333,7 +333,7 @@ describe("9. requests that cannot be turned into other requests (issue 18)", () 
       await refused(sdk({ Query }), 403, "operation_not_allowed");
     }
     const list = (Query: Record<string, string>) => sdk({ Method: "get", Key: "", Pathname: "/", Query, Headers: { Host: HOST } });
-    for (const Query of [{ uploads: "", prefix: "uploads/", acl: "" }, { uploads: "", prefix: "uploads/", policy: "" }, { prefix: "uploads/" }]) {
+    for (const Query of [{ uploads: "", prefix: "uploads/", acl: "" }, { uploads: "", prefix: "uploads/", policy: "" }, { prefix: "uploads/" }] as Record<string, string>[]) {
       await refused(list(Query), 403, "operation_not_allowed");
     }
   });
