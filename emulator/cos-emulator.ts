@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import { CosError, errorXml } from "./errors.js";
 import { crc64, MultipartUploads, streamCompletion } from "./multipart.js";
 import { DiskStore } from "./storage.js";
-import { type PolicyContext, StsEmulator } from "./sts.js";
+import { type Policy, type PolicyContext, policyAllows, StsEmulator } from "./sts.js";
 import { authorizationOf, verifyPostPolicy, verifyRequestSignature } from "./verify.js";
 
 export interface EmulatedBucket {
@@ -26,6 +26,11 @@ export interface EmulatorOptions {
   readonly buckets: readonly EmulatedBucket[];
   /** SecretId → SecretKey, for every account whose keys may write. */
   readonly credentials: Readonly<Record<string, string>>;
+  /**
+   * CAM policies of permanent keys, by SecretId: what each key pair may do, checked on every request it signs (and
+   * on the temporary keys it asks STS for). A key without one is an account's root key and may do everything.
+   */
+  readonly permissions?: Readonly<Record<string, Policy>>;
   /** Where objects are written. */
   readonly dataDir: string;
   /** The emulator's clock (tests move it to expire signatures). */
@@ -87,7 +92,11 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
   const multipart = new MultipartUploads();
   const maxObjectBytes = options.maxObjectBytes ?? 5 * 1024 ** 3;
   const permanent = (id: string) => (Object.hasOwn(options.credentials, id) ? options.credentials[id] : undefined);
-  const sts = new StsEmulator(permanent, () => now());
+  const permits = (secretId: string, action: string, resource: string, context: PolicyContext) => {
+    const policy = options.permissions && Object.hasOwn(options.permissions, secretId) ? options.permissions[secretId]! : undefined;
+    return policy === undefined || policyAllows(policy, action, resource, context);
+  };
+  const sts = new StsEmulator(permanent, () => now(), permits);
   const secrets = (id: string) => permanent(id) ?? sts.secretOf(id);
 
   function resolve(req: IncomingMessage, url: URL): Target {
@@ -123,10 +132,17 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
   /** `qcs::cos:<region>:uid/<appid>:<bucket>/<key>`: what a policy's resource patterns are matched against. */
   const resourceOf = (bucket: EmulatedBucket, key: string) => `qcs::cos:${bucket.region}:uid/${bucket.name.slice(bucket.name.lastIndexOf("-") + 1)}:${bucket.name}/${key}`;
 
-  /** A request signed with temporary keys must bring their token and be allowed by the policy they were issued with. */
-  function checkTemporaryKey(auth: Map<string, string>, token: string | undefined, action: string, target: Target, context: PolicyContext): void {
+  /**
+   * The signing key's permission for `action` on `bucket`/`key`: a temporary key's policy and its issuer's, or a
+   * permanent key's own CAM policy. Refused with AccessDenied, as COS does.
+   */
+  function authorize(auth: Map<string, string>, token: string | undefined, action: string, bucket: EmulatedBucket, key: string, context: PolicyContext): void {
     const secretId = auth.get("q-ak")!;
-    if (sts.isTemporary(secretId)) sts.authorize(secretId, token, action, resourceOf(target.bucket, target.key), context);
+    const resource = resourceOf(bucket, key);
+    if (sts.isTemporary(secretId)) sts.authorize(secretId, token, action, resource, context);
+    else if (!permits(secretId, `name/cos:${action}`, resource, context)) {
+      throw new CosError(403, "AccessDenied", `Access Denied: the key's CAM policy does not allow ${action} on ${key === "" ? "the bucket" : key}.`);
+    }
   }
 
   /** A temporary key's token: the header, or the query parameter of a presigned URL. */
@@ -135,25 +151,88 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     return (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get("x-cos-security-token") ?? undefined;
   };
 
-  const contentLengthOf = (req: IncomingMessage) => (req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]));
+  const header = (req: IncomingMessage, name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(",") : value;
+  };
 
-  /** A write must carry a valid signature over its method, path, query parameters and signed headers. */
-  function requireSignature(req: IncomingMessage, url: URL, target: Target, action: string, context: PolicyContext = {}): void {
+  /** What the request carries for policy conditions (436/46205): its size, type, ACL and storage class headers. */
+  const contextOf = (req: IncomingMessage): PolicyContext => ({
+    "cos:content-length": req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]),
+    "cos:content-type": header(req, "content-type"),
+    "cos:x-cos-acl": header(req, "x-cos-acl"),
+    "cos:x-cos-storage-class": header(req, "x-cos-storage-class"),
+  });
+
+  /**
+   * A write must carry a valid signature over its method, path, query parameters and signed headers, by a key allowed
+   * to do `action` here; the verified fields, for the further permissions the request needs.
+   */
+  function requireSignature(req: IncomingMessage, url: URL, target: Target, action: string, context: PolicyContext = contextOf(req)): Map<string, string> {
     const request = { method: req.method!, pathname: target.signedPath, query: url.searchParams, headers: req.headers };
     const auth = authorizationOf(request);
     if (!auth) throw new CosError(403, "AccessDenied", "Access Denied. Anonymous writes are not allowed.");
     verifyRequestSignature(request, auth, secrets, now());
-    checkTemporaryKey(auth, securityTokenOf(req, url), action, target, context);
+    authorize(auth, securityTokenOf(req, url), action, target.bucket, target.key, context);
+    return auth;
+  }
+
+  /**
+   * What else a PUT asks for, each checked against the key's permissions: grants (PutObjectACL), tags
+   * (PutObjectTagging), PUT Object - Copy (GetObject on the source, 436/10881) and persistent processing
+   * (pic-operations, 436/40592: PutObject on every `fileid` it writes). Returns the copy's source and the extra keys.
+   */
+  function checkPutExtras(req: IncomingMessage, url: URL, target: Target, auth: Map<string, string>): { source?: { bucket: EmulatedBucket; key: string }; processed: string[] } {
+    const token = securityTokenOf(req, url);
+    if (Object.keys(req.headers).some((name) => name.startsWith("x-cos-grant-"))) authorize(auth, token, "PutObjectACL", target.bucket, target.key, {});
+    if (req.headers["x-cos-tagging"] !== undefined) authorize(auth, token, "PutObjectTagging", target.bucket, target.key, {});
+    let source: { bucket: EmulatedBucket; key: string } | undefined;
+    const copySource = header(req, "x-cos-copy-source");
+    if (copySource !== undefined) {
+      const match = /^(?:https?:\/\/)?([a-z0-9][a-z0-9-]*-\d+)\.cos\.([a-z0-9-]+)\.[^/]+\/(.+)$/.exec(copySource);
+      const bucket = match ? options.buckets.find((b) => b.name === match[1] && b.region === match[2]) : undefined;
+      if (!match || !bucket) throw new CosError(400, "InvalidArgument", "x-cos-copy-source must be <bucket>.cos.<region>.myqcloud.com/<key> of an existing bucket");
+      if (Number(req.headers["content-length"] ?? 0) !== 0) throw new CosError(400, "InvalidRequest", "PUT Object - Copy takes no body");
+      source = { bucket, key: decodeURIComponent(match[3]!) };
+      authorize(auth, token, "GetObject", bucket, source.key, {});
+    }
+    const processed: string[] = [];
+    const operations = header(req, "pic-operations");
+    if (operations !== undefined) {
+      let rules: { fileid?: unknown }[];
+      try {
+        rules = (JSON.parse(operations) as { rules?: { fileid?: unknown }[] }).rules ?? [];
+      } catch {
+        throw new CosError(400, "InvalidArgument", "Pic-Operations must be JSON");
+      }
+      const folder = target.key.slice(0, target.key.lastIndexOf("/") + 1);
+      for (const { fileid } of rules) {
+        const key = String(fileid ?? "").startsWith("/") ? String(fileid).slice(1) : `${folder}${String(fileid ?? "")}`;
+        authorize(auth, token, "PutObject", target.bucket, key, {});
+        processed.push(key);
+      }
+    }
+    return { ...(source ? { source } : {}), processed };
   }
 
   async function putObject(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<void> {
     if (target.key === "") throw new CosError(400, "InvalidArgument", "PUT needs an object key");
-    requireSignature(req, url, target, "PutObject", { contentLength: contentLengthOf(req) });
+    const auth = requireSignature(req, url, target, "PutObject");
+    const { source, processed } = checkPutExtras(req, url, target, auth);
     const body = await readBody(req, maxObjectBytes);
     if (req.headers["x-cos-forbid-overwrite"] === "true" && (await store.exists(target.bucket.name, target.key))) {
       throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
     }
+    if (source) {
+      const found = await store.get(source.bucket.name, source.key);
+      if (!found) throw new CosError(404, "NoSuchKey", "The specified copy source does not exist.");
+      const object = await store.put(target.bucket.name, target.key, found.body, found.object.contentType);
+      res.writeHead(200, { "Content-Type": "application/xml" }).end(`<CopyObjectResult><ETag>${object.etag}</ETag><LastModified>${object.lastModified}</LastModified></CopyObjectResult>`);
+      return;
+    }
     const object = await store.put(target.bucket.name, target.key, body, req.headers["content-type"] ?? "application/octet-stream");
+    // Persistent processing writes its results beside the original (the emulator copies the bytes unprocessed).
+    for (const key of processed) await store.put(target.bucket.name, key, body, object.contentType);
     res.writeHead(200, { ETag: object.etag, "x-cos-hash-crc64ecma": object.crc64, "Content-Length": "0" }).end();
   }
 
@@ -188,7 +267,12 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
       const request = { method: "POST", pathname: target.signedPath, query: url.searchParams, headers: req.headers };
       const auth = authorizationOf({ ...request, headers: { ...req.headers, authorization: signature } })!;
       verifyRequestSignature(request, auth, secrets, now());
-      checkTemporaryKey(auth, fields.get("x-cos-security-token"), "PostObject", { ...target, key }, { contentLength: file.size });
+      authorize(auth, fields.get("x-cos-security-token"), "PostObject", target.bucket, key, {
+        "cos:content-length": file.size,
+        "cos:content-type": fields.get("Content-Type"),
+        "cos:x-cos-acl": fields.get("x-cos-acl"),
+        "cos:x-cos-storage-class": fields.get("x-cos-storage-class"),
+      });
     } else {
       verifyPostPolicy({ bucket: target.bucket.name, fields: new Map([...fields, ["key", key]]), fileSize: file.size }, secrets, now());
     }
@@ -211,14 +295,16 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     // Reads are public in the emulator unless signed; a signature that is present must be valid.
     const request = { method: req.method!, pathname: target.signedPath, query: url.searchParams, headers: req.headers };
     const auth = authorizationOf(request);
+    // GET Object's response-* parameters set the answer's headers (436/7753): a condition key reads the type one.
+    const responseType = url.searchParams.get("response-content-type") ?? undefined;
     if (auth) {
       verifyRequestSignature(request, auth, secrets, now());
-      checkTemporaryKey(auth, securityTokenOf(req, url), req.method === "HEAD" ? "HeadObject" : "GetObject", target, {});
+      authorize(auth, securityTokenOf(req, url), req.method === "HEAD" ? "HeadObject" : "GetObject", target.bucket, target.key, { "cos:response-content-type": responseType });
     }
     const found = await store.get(target.bucket.name, target.key);
     if (!found) throw new CosError(404, "NoSuchKey", "The specified key does not exist.");
     res.writeHead(200, {
-      "Content-Type": found.object.contentType,
+      "Content-Type": responseType ?? found.object.contentType,
       "Content-Length": String(found.object.size),
       ETag: found.object.etag,
       "x-cos-hash-crc64ecma": found.object.crc64,
@@ -227,12 +313,57 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     res.end(req.method === "HEAD" ? undefined : found.body);
   }
 
+  /** Sub-resources an extended signature could reach (436/7748 ACL, 436/42998 tagging, 436/7741 append), by method. */
+  const OBJECT_SUB_RESOURCES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+    acl: { PUT: "PutObjectACL", GET: "GetObjectACL" },
+    tagging: { PUT: "PutObjectTagging", GET: "GetObjectTagging", DELETE: "DeleteObjectTagging" },
+    append: { POST: "AppendObject" },
+  };
+  const BUCKET_SUB_RESOURCES = ["acl", "policy", "tagging", "cors", "lifecycle"];
+
+  /**
+   * An object's ACL, tags or append, and a bucket's configuration: each authorized against the signing key's
+   * permissions, then done (object) or refused as not emulated (bucket). False for any other request.
+   */
+  async function subResource(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<boolean> {
+    const method = req.method ?? "";
+    if (target.key === "") {
+      const name = BUCKET_SUB_RESOURCES.find((candidate) => url.searchParams.has(candidate));
+      if (!name) return false;
+      const verb = method === "GET" ? "Get" : method === "PUT" ? "Put" : method === "DELETE" ? "Delete" : "";
+      requireSignature(req, url, target, `${verb}Bucket${name === "acl" ? "ACL" : name[0]!.toUpperCase() + name.slice(1)}`);
+      throw new CosError(501, "NotImplemented", `the bucket's ${name} is not emulated`);
+    }
+    const name = Object.keys(OBJECT_SUB_RESOURCES).find((candidate) => url.searchParams.has(candidate));
+    if (!name) return false;
+    const action = OBJECT_SUB_RESOURCES[name]![method];
+    if (!action) throw new CosError(405, "MethodNotAllowed", `${method} is not supported on ?${name}`);
+    requireSignature(req, url, target, action);
+    const bucket = target.bucket.name;
+    if (name === "append") {
+      const position = Number(url.searchParams.get("position"));
+      const body = await readBody(req, maxObjectBytes);
+      const current = await store.get(bucket, target.key);
+      if (!Number.isSafeInteger(position) || position !== (current?.object.size ?? 0)) {
+        throw new CosError(409, "PositionNotEqualToLength", "position must be the object's current length");
+      }
+      const object = await store.put(bucket, target.key, Buffer.concat([current?.body ?? Buffer.alloc(0), body]), current?.object.contentType ?? header(req, "content-type") ?? "application/octet-stream");
+      res.writeHead(200, { ETag: object.etag, "x-cos-next-append-position": String(object.size), "Content-Length": "0" }).end();
+      return true;
+    }
+    if (!(await store.exists(bucket, target.key))) throw new CosError(404, "NoSuchKey", "The specified key does not exist.");
+    await readBody(req, 64 * 1024);
+    if (method === "GET") res.writeHead(200, { "Content-Type": "application/xml" }).end(name === "acl" ? "<AccessControlPolicy/>" : "<Tagging><TagSet/></Tagging>");
+    else res.writeHead(method === "DELETE" ? 204 : 200, { "Content-Length": "0" }).end();
+    return true;
+  }
+
   async function multipartRequest(req: IncomingMessage, url: URL, target: Target, res: ServerResponse, requestId: string): Promise<boolean> {
     const query = url.searchParams;
     const bucket = target.bucket.name;
     if (req.method === "GET" && target.key === "" && query.has("uploads")) {
       const prefix = query.get("prefix") ?? "";
-      requireSignature(req, url, target, "ListMultipartUploads", { prefix });
+      requireSignature(req, url, target, "ListMultipartUploads", { "cos:prefix": prefix });
       res.writeHead(200, { "Content-Type": "application/xml" }).end(multipart.listUploadsXml(bucket, prefix));
       return true;
     }
@@ -246,7 +377,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     }
     if (!query.has("uploadId")) return false;
     const action = { PUT: "UploadPart", GET: "ListParts", DELETE: "AbortMultipartUpload", POST: "CompleteMultipartUpload" }[req.method ?? ""] ?? "";
-    requireSignature(req, url, target, action, { contentLength: contentLengthOf(req) });
+    requireSignature(req, url, target, action);
     const uploadId = query.get("uploadId");
     const upload = multipart.get(bucket, target.key, uploadId);
     switch (req.method) {
@@ -303,6 +434,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
       throw new CosError(faults.status, FAULT_CODES[faults.status] ?? "InjectedFault", "Injected fault (emulator failNext)");
     }
     const target = resolve(req, url);
+    if (await subResource(req, url, target, res)) return;
     if (await multipartRequest(req, url, target, res, requestId)) return;
     switch (req.method) {
       case "PUT":

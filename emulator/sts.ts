@@ -9,24 +9,32 @@ import type { IncomingHttpHeaders } from "node:http";
 import { CosError } from "./errors.js";
 import type { SecretLookup } from "./verify.js";
 
-/** The request context a COS policy condition reads. */
-export interface PolicyContext {
-  readonly contentLength?: number;
-  /** The `prefix` query parameter of a bucket listing. */
-  readonly prefix?: string;
-}
+/**
+ * The request context a COS policy condition reads, by condition key ("Conditions", 436/46205): `cos:content-length`,
+ * `cos:prefix`, `cos:content-type`, `cos:x-cos-acl`, `cos:x-cos-storage-class`, `cos:response-content-type`. A key the
+ * request does not carry is absent: a condition on it is not met (COS: such keys apply only to requests that carry them).
+ */
+export type PolicyContext = Readonly<Record<string, string | number | undefined>>;
 
-interface Statement {
+/** One statement of a CAM policy (version 2.0). */
+export interface Statement {
   readonly effect?: unknown;
   readonly action?: unknown;
   readonly resource?: unknown;
   readonly condition?: Record<string, Record<string, unknown>>;
 }
 
+export interface Policy {
+  readonly version?: unknown;
+  readonly statement?: readonly Statement[];
+}
+
 interface Issued {
   readonly secretKey: string;
   readonly token: string;
-  readonly statements: readonly Statement[];
+  readonly policy: Policy;
+  /** The permanent SecretId that asked: temporary keys never do more than it may (CAM intersects the two). */
+  readonly issuer: string;
   /** Unix seconds. */
   readonly expiredTime: number;
 }
@@ -51,18 +59,39 @@ const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : va
 function conditionHolds(condition: Statement["condition"], context: PolicyContext): boolean {
   for (const [operator, keys] of Object.entries(condition ?? {})) {
     for (const [key, expected] of Object.entries(keys)) {
-      const values = asList(expected);
-      if (operator === "numeric_less_than_equal" && key === "cos:content-length") {
-        if (context.contentLength === undefined || !values.every((limit) => context.contentLength! <= Number(limit))) return false;
-      } else if (operator === "string_like" && key === "cos:prefix") {
-        if (context.prefix === undefined || !values.some((pattern) => wildcard(String(pattern)).test(context.prefix!))) return false;
+      const values = asList(expected).map(String);
+      const actual = context[key];
+      if (actual === undefined) return false;
+      const text = String(actual);
+      if (operator === "numeric_less_than_equal") {
+        if (!values.every((limit) => Number(actual) <= Number(limit))) return false;
+      } else if (operator === "string_equal") {
+        if (!values.includes(text)) return false;
+      } else if (operator === "string_not_equal") {
+        if (values.includes(text)) return false;
+      } else if (operator === "string_like") {
+        if (!values.some((pattern) => wildcard(pattern).test(text))) return false;
       } else {
-        // A condition the emulator does not know is not met: it fails closed, like a key the request lacks.
+        // An operator the emulator does not know is not met: it fails closed.
         return false;
       }
     }
   }
   return true;
+}
+
+/**
+ * CAM's evaluation of one policy for one request: an explicit deny wins, else some allow statement must match the
+ * action (`name/cos:PutObject`), the resource and every condition.
+ */
+export function policyAllows(policy: Policy, action: string, resource: string, context: PolicyContext): boolean {
+  const matches = (statement: Statement) =>
+    asList(statement.action).some((pattern) => wildcard(String(pattern)).test(action)) &&
+    asList(statement.resource).some((pattern) => wildcard(String(pattern)).test(resource)) &&
+    conditionHolds(statement.condition, context);
+  const statements = policy.statement ?? [];
+  if (statements.some((statement) => statement.effect === "deny" && matches(statement))) return false;
+  return statements.some((statement) => statement.effect === "allow" && matches(statement));
 }
 
 export class StsEmulator {
@@ -73,6 +102,8 @@ export class StsEmulator {
   constructor(
     private readonly permanent: SecretLookup,
     private readonly now: () => Date,
+    /** The permanent key's own permission check (CAM), or none for an account's root keys. */
+    private readonly permits: (secretId: string, action: string, resource: string, context: PolicyContext) => boolean = () => true,
   ) {}
 
   /** Answers one STS request: always HTTP 200, errors inside `Response.Error`, as API 3.0 does. */
@@ -87,7 +118,8 @@ export class StsEmulator {
   }
 
   private federationToken(headers: IncomingHttpHeaders, body: Buffer): object {
-    this.verifyTc3(headers, body);
+    const issuer = this.verifyTc3(headers, body);
+    if (!this.permits(issuer, "name/sts:GetFederationToken", "*", {})) throw new StsError("UnauthorizedOperation", "the key pair may not call sts:GetFederationToken");
     if (headers["x-tc-action"] !== "GetFederationToken") throw new StsError("InvalidAction", "only GetFederationToken is emulated");
     if (headers["x-tc-version"] !== "2018-08-13") throw new StsError("InvalidParameterValue", "X-TC-Version must be 2018-08-13");
     let params: { Name?: unknown; Policy?: unknown; DurationSeconds?: unknown };
@@ -112,12 +144,12 @@ export class StsEmulator {
     const expiredTime = Math.floor(this.now().getTime() / 1000) + duration;
     const tmpSecretId = `AKIDTMP${randomBytes(16).toString("hex")}`;
     const credentials = { TmpSecretId: tmpSecretId, TmpSecretKey: randomBytes(24).toString("base64url"), Token: randomBytes(48).toString("base64url") };
-    this.issued.set(tmpSecretId, { secretKey: credentials.TmpSecretKey, token: credentials.Token, statements: policy.statement as Statement[], expiredTime });
+    this.issued.set(tmpSecretId, { secretKey: credentials.TmpSecretKey, token: credentials.Token, policy: policy as Policy, issuer, expiredTime });
     return { Credentials: credentials, ExpiredTime: expiredTime, Expiration: new Date(expiredTime * 1000).toISOString() };
   }
 
-  /** TC3-HMAC-SHA256 recomputed over the signed headers as received and the body's exact bytes. */
-  private verifyTc3(headers: IncomingHttpHeaders, body: Buffer): void {
+  /** TC3-HMAC-SHA256 recomputed over the signed headers as received and the body's exact bytes; the SecretId. */
+  private verifyTc3(headers: IncomingHttpHeaders, body: Buffer): string {
     const match = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([a-z]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
       String(headers.authorization ?? ""),
     );
@@ -137,6 +169,7 @@ export class StsEmulator {
     const key = hmac(hmac(hmac(`TC3${secretKey}`, date), service), "tc3_request");
     const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest("hex");
     if (!timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) throw new StsError("AuthFailure.SignatureFailure", "the signature does not match");
+    return secretId;
   }
 
   /** The SecretKey of a temporary SecretId while it is valid; undefined for one it never issued. */
@@ -152,19 +185,15 @@ export class StsEmulator {
   }
 
   /**
-   * COS's check of a request signed with temporary keys: the token must come with it, and some statement of the
-   * policy must allow the action on the resource with every condition met.
+   * COS's check of a request signed with temporary keys: the token must come with it, and both the policy they were
+   * issued with and the permissions of the key that asked for them must allow the action on the resource.
    */
   authorize(secretId: string, token: string | undefined, action: string, resource: string, context: PolicyContext): void {
     const issued = this.issued.get(secretId)!;
     if (token !== issued.token) throw new CosError(403, "InvalidAccessKeyId", "The x-cos-security-token does not belong to this SecretId.");
-    const allowed = issued.statements.some(
-      (statement) =>
-        statement.effect === "allow" &&
-        asList(statement.action).includes(`name/cos:${action}`) &&
-        asList(statement.resource).some((pattern) => wildcard(String(pattern)).test(resource)) &&
-        conditionHolds(statement.condition, context),
-    );
-    if (!allowed) throw new CosError(403, "AccessDenied", `Access Denied: the temporary key's policy does not allow ${action} here.`);
+    if (!policyAllows(issued.policy, `name/cos:${action}`, resource, context) || !this.permits(issued.issuer, `name/cos:${action}`, resource, context)) {
+      throw new CosError(403, "AccessDenied", `Access Denied: the temporary key's policy does not allow ${action} here.`);
+    }
   }
+
 }

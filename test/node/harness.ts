@@ -1,16 +1,20 @@
 /** Real parts for end-to-end tests: the COS emulator and the Worker in workerd (wrangler's unstable_startWorker). */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { type CosEmulator, type EmulatedBucket, startCosEmulator } from "../../emulator/cos-emulator.js";
+import type { Policy } from "../../emulator/sts.js";
 import type { WxRequestOptions } from "../../miniprogram/cos-upload/wx-like.js";
 import { wxNode } from "../../wx-node/index.js";
 import { STUB_APPID, STUB_APPSECRET, wechatStub } from "../support/wechat-stub.js";
 
 export const SECRET_ID = "AKIDE2ETESTxxxxxxxxxxxxxxxxxxxxxxxxx";
 export const SECRET_KEY = "e2e-secret-key-never-in-output";
+/** The read key pair (COS_READ_SECRET_ID / COS_READ_SECRET_KEY), kept apart from the write pair above. */
+export const READ_SECRET_ID = "AKIDE2EREADONLYxxxxxxxxxxxxxxxxxxxxx";
+export const READ_SECRET_KEY = "e2e-read-secret-key-never-in-output";
 
 export const OLD_BUCKET: EmulatedBucket = { name: "examplebucket-1250000000", region: "ap-guangzhou" };
 export const NEW_BUCKET: EmulatedBucket = { name: "newbucket-1250000000", region: "ap-guangzhou", pathStyleForbidden: true };
@@ -19,15 +23,30 @@ export const OTHER_BUCKET: EmulatedBucket = { name: "otherbucket-1250000000", re
 export async function startEmulator(
   buckets: readonly EmulatedBucket[] = [OLD_BUCKET, NEW_BUCKET, OTHER_BUCKET],
   credentials: Record<string, string> = { [SECRET_ID]: SECRET_KEY },
+  permissions?: Record<string, Policy>,
 ): Promise<CosEmulator & { dispose(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), "cos-emulator-"));
-  const emulator = await startCosEmulator({ buckets, credentials, dataDir });
+  const emulator = await startCosEmulator({ buckets, credentials, dataDir, ...(permissions ? { permissions } : {}) });
   return Object.assign(emulator, {
     async dispose() {
       await emulator.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   });
+}
+
+/**
+ * The least-privilege key pairs docs/security.md prescribes, as local mode runs them (dev/cam-policies.json, for
+ * examplebucket-1250000000 in ap-guangzhou, prefix uploads/): the e2e write pair may only upload, the read pair only
+ * read. Pass both to `startEmulator`, and COS_READ_SECRET_ID / COS_READ_SECRET_KEY to the signer.
+ */
+export async function leastPrivilege(): Promise<{ credentials: Record<string, string>; permissions: Record<string, Policy>; vars: Record<string, string> }> {
+  const policies = JSON.parse(await readFile(join(import.meta.dirname, "../../dev/cam-policies.json"), "utf8")) as { write: Policy; read: Policy };
+  return {
+    credentials: { [SECRET_ID]: SECRET_KEY, [READ_SECRET_ID]: READ_SECRET_KEY },
+    permissions: { [SECRET_ID]: policies.write, [READ_SECRET_ID]: policies.read },
+    vars: { COS_READ_SECRET_ID: READ_SECRET_ID, COS_READ_SECRET_KEY: READ_SECRET_KEY },
+  };
 }
 
 export interface RunningSigner {
