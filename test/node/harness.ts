@@ -1,5 +1,6 @@
 /** Real parts for end-to-end tests: the COS emulator and the Worker in workerd (wrangler's unstable_startWorker). */
 import { spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,6 +65,9 @@ export const SESSION_SECRET = "e2e-session-secret-0123456789abcdef-never-shown";
  */
 export async function testOutbound(request: Request): Promise<Response> {
   const { hostname } = new URL(request.url);
+  if (cosDomainsTo !== undefined && hostname.endsWith(".myqcloud.com")) return viaEmulator(request, cosDomainsTo);
+  // `<bucket>.cos.<region>.localhost:<port>`: the emulator on loopback, addressed by its bucket domain (Host kept).
+  if (hostname.endsWith(".localhost")) return viaEmulator(request, `http://127.0.0.1:${new URL(request.url).port}`);
   if (hostname !== "127.0.0.1" && hostname !== "localhost") return wechatStub(request);
   const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
   // Node's fetch sets the framing headers itself, from the body it sends.
@@ -74,6 +78,42 @@ export async function testOutbound(request: Request): Promise<Response> {
   // No body for HEAD, nor for a status that may not carry one (COS's Abort answers 204): Response() throws on those.
   const bodyless = request.method === "HEAD" || response.status === 204 || response.status === 304;
   return new Response(bodyless ? null : await response.arrayBuffer(), { status: response.status, headers: response.headers });
+}
+
+let cosDomainsTo: string | undefined;
+
+/**
+ * The Worker's own calls to COS's real domains (`*.myqcloud.com`, a profile whose endpoint is COS's bucket domain, as
+ * Tencent's Node SDK reaches it through the emulator as its proxy) go to the emulator at `origin`, Host kept.
+ */
+export function routeCosDomainsTo(origin: string | undefined): void {
+  cosDomainsTo = origin;
+}
+
+/** One request sent to the emulator at `origin` with its own Host header (which fetch may not set) and body. */
+async function viaEmulator(request: Request, origin: string): Promise<Response> {
+  const { port, hostname } = new URL(origin);
+  const url = new URL(request.url);
+  const body = request.method === "GET" || request.method === "HEAD" ? undefined : Buffer.from(await request.arrayBuffer());
+  const headers = Object.fromEntries([...request.headers].filter(([name]) => name !== "content-length" && name !== "host"));
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { hostname, port, method: request.method, path: `${url.pathname}${url.search}`, headers: { ...headers, host: url.host, "content-length": String(body?.length ?? 0) } },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+        incoming.on("end", () => {
+          const status = incoming.statusCode ?? 502;
+          const bodyless = request.method === "HEAD" || status === 204 || status === 304;
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(incoming.headers)) if (typeof value === "string") responseHeaders.set(name, value);
+          resolve(new Response(bodyless ? null : Buffer.concat(chunks), { status, headers: responseHeaders }));
+        });
+      },
+    );
+    outgoing.on("error", reject);
+    outgoing.end(body);
+  });
 }
 
 /**

@@ -171,12 +171,14 @@ describe("real answers validate against the document", () => {
 
     const { Key } = (await exchange("POST", "/v1/cos/keys", { ext: "jpg" })).body as { Key: string };
     const host = new URL(emulator.url).host;
-    const sdk = { Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region, Method: "put", Pathname: `/${OLD_BUCKET.name}/${Key}`, Headers: { "Content-Length": 3, Host: host } };
+    const sdk = { Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region, Method: "put", Pathname: `/${OLD_BUCKET.name}/${Key}`, Headers: { "Content-Length": 3, Host: host, "x-cos-forbid-overwrite": "true" } };
     expect((await exchange("POST", "/v1/cos/authorization", sdk)).status).toBe(200);
     expect((await exchange("POST", "/v1/cos/authorization", { ...sdk, Method: "delete" })).status).toBe(403);
     expect((await exchange("POST", "/v1/cos/authorization", { ...sdk, Headers: { Host: host } })).status).toBe(400);
-    expect((await exchange("POST", "/v1/cos/credentials", {})).status).toBe(200);
-    expect((await exchange("POST", "/v1/cos/credentials", {}, { ...env, STS_ENDPOINT: "http://127.0.0.1:1" })).status).toBe(502);
+    expect((await exchange("POST", "/v1/cos/credentials", {})).status).toBe(403);
+    const keys = { ...env, UPLOAD_PROFILES: JSON.stringify({ keys: { bucket: OLD_BUCKET.name, forbidOverwrite: false } }) };
+    expect((await exchange("POST", "/v1/cos/credentials", { profile: "keys" }, keys)).status).toBe(200);
+    expect((await exchange("POST", "/v1/cos/credentials", { profile: "keys" }, { ...keys, STS_ENDPOINT: "http://127.0.0.1:1" })).status).toBe(502);
     expect((await exchange("POST", "/v1/cos/keys", { ext: "jpg" }, { ...env, COS_BUCKET: "NoAppId" })).status).toBe(500);
   }, 30_000);
 

@@ -12,18 +12,22 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../worker/src/app.js";
 import { wxNode } from "../../wx-node/index";
-import { fixtures, OLD_BUCKET, type RunningSigner, SECRET_KEY, startEmulator, startSigner } from "./harness";
+import { fixtures, OLD_BUCKET, routeCosDomainsTo, type RunningSigner, SECRET_KEY, startEmulator, startSigner } from "./harness";
 
 const MiB = 1024 * 1024;
 const MAX_BYTES = 4 * MiB;
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
+const NODE_ENDPOINT = () => `http://${OLD_BUCKET.name}.cos.${OLD_BUCKET.region}.myqcloud.com`;
+const WX_ENDPOINT = () => `http://${OLD_BUCKET.name}.cos.${OLD_BUCKET.region}.localhost:${emulator.port}`;
 let signer: RunningSigner;
 let files: Awaited<ReturnType<typeof fixtures>>;
 let sdkState: string;
 
 beforeAll(async () => {
   emulator = await startEmulator();
+  // The Worker's own ListParts (before it signs a Complete) for profile "node", on COS's real bucket domain.
+  routeCosDomainsTo(emulator.url);
   // Both SDKs use the bucket's own domain, their default. cos-nodejs-sdk-v5 keeps COS's real one (profile "node") and
   // reaches the emulator as its HTTP proxy; cos-wx-sdk-v5 uses it under .localhost (profile "wx"), which the wx
   // adapter resolves to the emulator.
@@ -37,8 +41,21 @@ beforeAll(async () => {
     UPLOAD_MAX_BYTES: String(MAX_BYTES),
     UPLOAD_MULTIPART_MAX_BYTES: String(64 * MiB),
     UPLOAD_PROFILES: JSON.stringify({
-      node: { bucket: OLD_BUCKET.name, pathStyle: false, endpoint: `http://${OLD_BUCKET.name}.cos.${OLD_BUCKET.region}.myqcloud.com` },
-      wx: { bucket: OLD_BUCKET.name, pathStyle: false, endpoint: `http://${OLD_BUCKET.name}.cos.${OLD_BUCKET.region}.localhost:${emulator.port}` },
+      node: { bucket: OLD_BUCKET.name, pathStyle: false, endpoint: NODE_ENDPOINT() },
+      wx: { bucket: OLD_BUCKET.name, pathStyle: false, endpoint: WX_ENDPOINT() },
+      // Temporary keys cannot bind x-cos-forbid-overwrite (no CAM condition): their profiles accept overwrites.
+      "node-keys": { bucket: OLD_BUCKET.name, pathStyle: false, endpoint: NODE_ENDPOINT(), forbidOverwrite: false },
+      "wx-keys": { bucket: OLD_BUCKET.name, pathStyle: false, endpoint: WX_ENDPOINT(), forbidOverwrite: false },
+      // Issue 18: a form-only profile of two types, and one whose multipart uploads end at 3 MiB.
+      ...Object.fromEntries(
+        (["node", "wx"] as const).flatMap((sdk) => {
+          const endpoint = sdk === "node" ? NODE_ENDPOINT() : WX_ENDPOINT();
+          return [
+            [`${sdk}-forms`, { bucket: OLD_BUCKET.name, pathStyle: false, endpoint, methods: ["post"], extensions: ["jpg", "png"], contentTypes: ["image/jpeg", "image/png"], forbidOverwrite: false }],
+            [`${sdk}-small`, { bucket: OLD_BUCKET.name, pathStyle: false, endpoint, maxBytes: MiB, multipartThreshold: MiB, multipartMaxBytes: 3 * MiB }],
+          ];
+        }),
+      ),
     }),
   });
   files = await fixtures("tencent-sdks");
@@ -48,6 +65,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  routeCosDomainsTo(undefined);
   await signer?.dispose();
   await emulator?.dispose();
   await files?.dispose();
@@ -140,8 +158,17 @@ interface SdkClient {
   pauseTask(id: string): void;
 }
 
+/** Overwrite protection, as a profile with `forbidOverwrite` needs it from the app: the SDK signs and sends the header. */
+const NO_OVERWRITE = { "x-cos-forbid-overwrite": "true" };
+
+/** The type an app declares for its file (temporary keys' policy binds it to the suffix's types). */
+const TYPES: Record<string, string> = { jpg: "image/jpeg", png: "image/png", mp4: "video/mp4" };
+
 function call(sdk: SdkClient, method: "putObject" | "postObject" | "sliceUploadFile" | "deleteObject" | "getBucket", params: Record<string, unknown>) {
-  return new Promise<{ error: unknown; data: Record<string, unknown> }>((done) => sdk[method](params, (error, data) => done({ error, data })));
+  const upload = method === "putObject" || method === "postObject" || method === "sliceUploadFile";
+  const type = TYPES[String(params.Key).slice(String(params.Key).lastIndexOf(".") + 1)];
+  const withHeaders = upload ? { Headers: NO_OVERWRITE, ...(type ? { ContentType: type } : {}), ...params } : params;
+  return new Promise<{ error: unknown; data: Record<string, unknown> }>((done) => sdk[method](withHeaders, (error, data) => done({ error, data })));
 }
 
 interface Client {
@@ -168,10 +195,11 @@ const SDKS = {
   },
 } as const;
 
-async function client(sdkName: keyof typeof SDKS, mode: Mode, user: string): Promise<Client> {
+/** A user's SDK client; `rules` picks a profile of other rules on the same bucket and domain (`<sdk>-<rules>`). */
+async function client(sdkName: keyof typeof SDKS, mode: Mode, user: string, rules = mode === "credentials" ? "keys" : ""): Promise<Client> {
   const token = await login(user);
   const refusals: string[] = [];
-  const profile = sdkName === "cos-wx-sdk-v5" ? "wx" : "node";
+  const profile = `${sdkName === "cos-wx-sdk-v5" ? "wx" : "node"}${rules ? `-${rules}` : ""}`;
   const getAuth = getAuthorization(token, mode, profile, refusals);
   const made: Client = {
     sdk: SDKS[sdkName](getAuth),
@@ -258,7 +286,7 @@ for (const sdkName of Object.keys(SDKS) as (keyof typeof SDKS)[]) {
         expect(sentBefore).toBeGreaterThan(0);
         expect(sentBefore).toBeLessThan(6);
         const { error } = await call(alice.sdk, "sliceUploadFile", { ...alice.target, Key: key, FilePath: filePath, SliceSize: MiB, ChunkSize: MiB });
-        expect(error).toBeNull();
+        expect(error, JSON.stringify(alice.refusals)).toBeNull();
         expect((await stored(key))?.equals(bytes)).toBe(true);
         expect(uploadPartsOf(key)).toBe(6);
         expect(alice.refusals).toEqual([]);
@@ -304,11 +332,66 @@ for (const sdkName of Object.keys(SDKS) as (keyof typeof SDKS)[]) {
   }
 }
 
+for (const sdkName of Object.keys(SDKS) as (keyof typeof SDKS)[]) {
+  describe(`${sdkName}: the SDK routes keep every profile rule (issue 18)`, () => {
+    const body = async (who: Client, bytes: Buffer, ext = "jpg") => (sdkName === "cos-wx-sdk-v5" ? { FilePath: await who.file(bytes, ext) } : { Body: bytes });
+
+    it("forbidOverwrite: a second putObject on the key → 409 from COS; one without x-cos-forbid-overwrite → refused", async () => {
+      const alice = await client(sdkName, "authorization", "alice");
+      const key = await alice.newKey("jpg");
+      const first = randomBytes(300);
+      expect((await call(alice.sdk, "putObject", { ...alice.target, Key: key, ...(await body(alice, first)) })).error).toBeNull();
+      const again = await call(alice.sdk, "putObject", { ...alice.target, Key: key, ...(await body(alice, randomBytes(300))) });
+      expect((again.error as { statusCode?: number }).statusCode).toBe(409);
+      const unprotected = await call(alice.sdk, "putObject", { ...alice.target, Key: key, Headers: {}, ...(await body(alice, randomBytes(300))) });
+      expect(unprotected.error).toBeTruthy();
+      expect(alice.refusals).toEqual(["overwrite_protection_required"]);
+      expect((await stored(key))?.equals(first)).toBe(true);
+    });
+
+    it("temporary keys: refused for a profile that forbids overwrites; where granted, an SVG under .jpg is refused by their policy", async () => {
+      const strict = await client(sdkName, "credentials", "alice", "");
+      const key = await strict.newKey("jpg");
+      expect((await call(strict.sdk, "putObject", { ...strict.target, Key: key, ...(await body(strict, randomBytes(100))) })).error).toBeTruthy();
+      expect(strict.refusals[0]).toBe("overwrite_unbound");
+      const alice = await client(sdkName, "credentials", "alice");
+      const svgKey = await alice.newKey("jpg");
+      const svg = await call(alice.sdk, "putObject", { ...alice.target, Key: svgKey, ContentType: "image/svg+xml", ...(await body(alice, Buffer.from("<svg/>"))) });
+      expect((svg.error as { statusCode?: number }).statusCode).toBe(403);
+      expect(await stored(svgKey)).toBeUndefined();
+    });
+
+    it("methods and contentTypes: a form-only, jpeg/png profile signs no putObject and hands out no temporary keys", async () => {
+      const alice = await client(sdkName, "authorization", "alice", "forms");
+      const key = await alice.newKey("jpg");
+      const svg = await call(alice.sdk, "putObject", { ...alice.target, Key: key, ContentType: "image/svg+xml", ...(await body(alice, Buffer.from("<svg/>"))) });
+      expect(svg.error).toBeTruthy();
+      expect(alice.refusals).toEqual(["operation_not_allowed"]);
+      const keys = await client(sdkName, "credentials", "alice", "forms");
+      expect((await call(keys.sdk, "putObject", { ...keys.target, Key: key, ...(await body(keys, randomBytes(100))) })).error).toBeTruthy();
+      expect(keys.refusals[0]).toBe("content_type_unbound");
+      expect(await stored(key)).toBeUndefined();
+    });
+
+    it("multipart totals: a 4 MiB slice upload in a profile whose multipart limit is 3 MiB is refused at Complete", async () => {
+      const alice = await client(sdkName, "authorization", "alice", "small");
+      const key = await alice.newKey("mp4");
+      const bytes = randomBytes(4 * MiB);
+      const { error } = await call(alice.sdk, "sliceUploadFile", { ...alice.target, Key: key, FilePath: await alice.file(bytes, "mp4"), SliceSize: MiB, ChunkSize: MiB });
+      expect(error).toBeTruthy();
+      // The SDK retries the Complete; each time the signer refuses it.
+      expect(alice.refusals.length).toBeGreaterThan(0);
+      expect(new Set(alice.refusals)).toEqual(new Set(["file_too_large"]));
+      expect(await stored(key)).toBeUndefined();
+    }, 30_000);
+  });
+}
+
 describe("POST /v1/cos/credentials", () => {
   it("asks STS once for a burst of calls, with a policy scoped to the user's own space", async () => {
     const token = await login("carol");
     const before = emulator.sts.requests.length;
-    const answers = await Promise.all(Array.from({ length: 5 }, () => callSigner("/v1/cos/credentials", token, {})));
+    const answers = await Promise.all(Array.from({ length: 5 }, () => callSigner("/v1/cos/credentials", token, { profile: "node-keys" })));
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
     expect(emulator.sts.requests.length).toBe(before + 1);
     const prefix = answers[0]!.body.Prefix as string;
@@ -316,6 +399,20 @@ describe("POST /v1/cos/credentials", () => {
     expect(JSON.stringify(emulator.sts.requests.at(-1)!.policy)).toContain(`:${OLD_BUCKET.name}/${prefix}`);
     expect(answers[0]!.body).toMatchObject({ Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region });
     expect(String(answers[0]!.body.ExpiredTime)).toMatch(/^\d{10}$/);
+  });
+
+  it("a caller cannot force fresh STS requests: asking with a new key each time still costs one (issue 18)", async () => {
+    const token = await login("erin");
+    const keys = await Promise.all(
+      Array.from({ length: 5 }, async () => ((await callSigner("/v1/cos/keys", token, { ext: "jpg", profile: "node-keys" })).body.Key as string)),
+    );
+    const before = emulator.sts.requests.length;
+    const answers = [];
+    for (const key of keys) answers.push(await callSigner("/v1/cos/credentials", token, { profile: "node-keys", key }));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(emulator.sts.requests.length).toBe(before + 1);
+    expect(new Set(answers.map((answer) => answer.body.TmpSecretId)).size).toBe(1);
+    expect(answers[0]!.body.Prefix).toMatch(/^uploads\/[0-9a-f]{20}\/\*$/);
   });
 
   it("maps STS's refusal of the key pair to 502 sts_refused, naming STS's code and no secret", async () => {
@@ -327,6 +424,7 @@ describe("POST /v1/cos/credentials", () => {
       STS_ENDPOINT: emulator.url,
       AUTH_MODE: "none",
       SDK_ROUTES: "true",
+      UPLOAD_PROFILES: JSON.stringify({ default: { bucket: OLD_BUCKET.name, forbidOverwrite: false } }),
     };
     const response = await createApp().request("http://signer.test/v1/cos/credentials", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }, env);
     const text = await response.text();

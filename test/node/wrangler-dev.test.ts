@@ -60,7 +60,8 @@ beforeAll(async () => {
     .replace('main = "worker/src/index.ts"', `main = "${join(root, "worker/src/index.ts")}"`)
     .replace('directory = "./public"', `directory = "${join(root, "public")}"`);
   await writeFile(join(dir, "wrangler.toml"), toml);
-  const profiles = { photo: { bucket: PHOTOS.name, endpoint: emulator.url, credentials: "partner", extensions: ["jpg"] } };
+  // Temporary keys need a profile that accepts overwrites (CAM cannot bind x-cos-forbid-overwrite).
+  const profiles = { photo: { bucket: PHOTOS.name, endpoint: emulator.url, credentials: "partner", extensions: ["jpg"], forbidOverwrite: false } };
   await writeFile(
     join(dir, ".dev.vars"),
     [
@@ -141,11 +142,12 @@ describe("npm run dev with a .dev.vars (wrangler dev, as users start it)", () =>
     const keys = (await credentials.json()) as { TmpSecretId: string; TmpSecretKey: string; SecurityToken: string; ExpiredTime: number };
     const host = new URL(emulator.url).host;
     const pathname = `/${PHOTOS.name}/${Key}`;
-    const Authorization = COS.getAuthorization({ SecretId: keys.TmpSecretId, SecretKey: keys.TmpSecretKey, Method: "put", Pathname: pathname, Headers: { host, "content-length": "3" } });
+    const Authorization = COS.getAuthorization({ SecretId: keys.TmpSecretId, SecretKey: keys.TmpSecretKey, Method: "put", Pathname: pathname, Headers: { host, "content-length": "3", "content-type": "image/jpeg" } });
     const put = await wxRequest({
       url: `${emulator.url}${pathname}`,
       method: "PUT",
-      header: { Authorization, "x-cos-security-token": keys.SecurityToken },
+      // The keys' policy binds the type to the suffix's (cos:content-type).
+      header: { Authorization, "x-cos-security-token": keys.SecurityToken, "Content-Type": "image/jpeg" },
       data: new Uint8Array([4, 5, 6]).buffer,
       dataType: "text",
     });

@@ -384,7 +384,9 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     const profile = resolveProfile(config, body.profile);
     const user = c.get("user") ?? "";
     const prefix = keyPrefixFor(profile, user);
-    const scope = body.key === undefined ? (prefix === "" ? "*" : `${prefix}/*`) : ownKey(body.key, prefix);
+    // Always the caller's whole space, `key` only checked: a scope per key would let a caller force an STS request per key.
+    if (body.key !== undefined) ownKey(body.key, prefix);
+    const scope = prefix === "" ? "*" : `${prefix}/*`;
     return respond(c, await credentialsFor(profile, config.sts, user, scope, new Date()));
   });
 

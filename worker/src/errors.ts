@@ -58,6 +58,7 @@ export type ErrorCode =
   | "bucket_not_allowed"
   | "header_not_allowed"
   | "content_type_unbound"
+  | "overwrite_unbound"
   | "operation_not_allowed"
   | "credentials_off"
   | "sts_refused"

@@ -82,7 +82,7 @@ describe("Worker entry with wrangler.toml defaults", () => {
           Region: "ap-guangzhou",
           Method: "put",
           Pathname: `/examplebucket-1250000000/${Key}`,
-          Query: { partNumber, uploadId: "u1" },
+          Query: { partNumber, uploadId: "1764547200000f0e1d2c3b4a5968778695a4b3c2" },
           Headers: { "Content-Length": 1048576, Host: "cos.ap-guangzhou.myqcloud.com" },
         }),
       });

@@ -187,26 +187,34 @@ describe("POST /v1/cos/credentials", () => {
 
   it("answers 502 sts_unavailable when STS cannot be reached, naming no secret", async () => {
     // Nothing listens on port 1 (and in workerd the outbound stub refuses anything but WeChat).
-    const response = await postJson("/v1/cos/credentials", {}, { ...baseEnv, STS_ENDPOINT: "http://127.0.0.1:1" });
+    const profiles = { keys: { bucket: BUCKET, forbidOverwrite: false } };
+    const response = await postJson("/v1/cos/credentials", { profile: "keys" }, { ...baseEnv, UPLOAD_PROFILES: profiles, STS_ENDPOINT: "http://127.0.0.1:1" });
     expect(response.status).toBe(502);
     expect(((await response.json()) as ErrorBody).error.code).toBe("sts_unavailable");
   });
 
-  it("asks for a policy of uploader actions on the caller's space, its suffixes, and the size limits", () => {
-    const profile = parseConfig({ ...baseEnv, UPLOAD_ALLOWED_EXTENSIONS: "jpg,mp4", UPLOAD_MAX_BYTES: "1000", UPLOAD_MULTIPART_MAX_BYTES: "9000000000" }).profiles.get("default")!;
+  it("asks for a policy of uploader actions on the caller's space, its suffixes with their types, and the size limits", () => {
+    const profile = parseConfig({ ...baseEnv, UPLOAD_ALLOWED_EXTENSIONS: "jpg,bin", UPLOAD_MAX_BYTES: "1000", UPLOAD_MULTIPART_MAX_BYTES: "9000000000" }).profiles.get("default")!;
     const resource = (suffix: string) => `qcs::cos:${REGION}:uid/1250000000:${BUCKET}/${suffix}`;
-    const space = [resource("uploads/u1/*.jpg"), resource("uploads/u1/*.mp4")];
+    const space = [resource("uploads/u1/*.jpg"), resource("uploads/u1/*.bin")];
+    const jpeg = { string_equal: { "cos:content-type": ["image/jpeg", "image/pjpeg"] } };
+    const put = ["name/cos:PutObject", "name/cos:PostObject"];
     expect(uploaderPolicy(profile, "uploads/u1/*")).toEqual({
       version: "2.0",
       statement: [
-        { effect: "allow", action: ["name/cos:PutObject", "name/cos:PostObject"], resource: space, condition: { numeric_less_than_equal: { "cos:content-length": 1000 } } },
+        { effect: "allow", action: put, resource: [space[0]], condition: { numeric_less_than_equal: { "cos:content-length": 1000 }, ...jpeg } },
+        { effect: "allow", action: ["name/cos:InitiateMultipartUpload"], resource: [space[0]], condition: jpeg },
+        { effect: "allow", action: put, resource: [space[1]], condition: { numeric_less_than_equal: { "cos:content-length": 1000 } } },
+        { effect: "allow", action: ["name/cos:InitiateMultipartUpload"], resource: [space[1]] },
+        {
+          effect: "deny",
+          action: [...put, "name/cos:InitiateMultipartUpload"],
+          resource: space,
+          condition: { string_like: { "cos:content-type": ["text/html*", "text/xml*", "text/xsl*", "*xml*", "*javascript*", "*ecmascript*", "application/x-shockwave-flash*"] } },
+        },
         { effect: "allow", action: ["name/cos:HeadObject"], resource: space },
         { effect: "allow", action: ["name/cos:UploadPart"], resource: space, condition: { numeric_less_than_equal: { "cos:content-length": 5 * 1024 ** 3 } } },
-        {
-          effect: "allow",
-          action: ["name/cos:InitiateMultipartUpload", "name/cos:ListParts", "name/cos:CompleteMultipartUpload", "name/cos:AbortMultipartUpload"],
-          resource: space,
-        },
+        { effect: "allow", action: ["name/cos:ListParts", "name/cos:CompleteMultipartUpload", "name/cos:AbortMultipartUpload"], resource: space },
         { effect: "allow", action: ["name/cos:ListMultipartUploads"], resource: [resource("")], condition: { string_like: { "cos:prefix": "uploads/u1/*" } } },
       ],
     });

@@ -58,6 +58,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   bucket_not_allowed: 403,
   header_not_allowed: 403,
   content_type_unbound: 403,
+  overwrite_unbound: 403,
   operation_not_allowed: 403,
   not_found: 404,
   seed_routes_off: 404,
@@ -313,7 +314,7 @@ export const ROUTES: readonly RouteDoc[] = [
     session: true,
     body: CredentialsRequest,
     response: answer({ TmpSecretId: string, TmpSecretKey: string, SecurityToken: string, StartTime: integer, ExpiredTime: integer, Bucket: string, Region: string, Prefix: string }),
-    errors: ["sdk_routes_off", ...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "credentials_off", "key_invalid", "key_not_allowed", "sts_refused", "sts_unavailable"],
+    errors: ["sdk_routes_off", ...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "credentials_off", "overwrite_unbound", "content_type_unbound", "key_invalid", "key_not_allowed", "sts_refused", "sts_unavailable"],
   },
 ];
 

@@ -5,6 +5,7 @@
  */
 import type { UploadProfile } from "../config.js";
 import { SignerError } from "../errors.js";
+import { mediaTypesOf } from "../media-types.js";
 import { MAX_PART_SIZE } from "../multipart/parts.js";
 import { getFederationToken, type TemporaryCredentials } from "../sts/federation-token.js";
 
@@ -29,28 +30,42 @@ export interface SdkCredentials {
 
 const cos = (action: string) => `name/cos:${action}`;
 
+/** Types that run as a page or script on the bucket's domain (media-types.ts ACTIVE_MEDIA_TYPE), as CAM patterns. */
+const ACTIVE_TYPE_PATTERNS = ["text/html*", "text/xml*", "text/xsl*", "*xml*", "*javascript*", "*ecmascript*", "application/x-shockwave-flash*"];
+
 /**
  * The CAM policy (version 2.0). Resources are `qcs::cos:<region>:uid/<appid>:<bucket>/<key pattern>`; the APPID is
  * the bucket name's last part. A content-length condition applies per request: it bounds each PUT, POST and part,
- * not the sum of a multipart upload's parts.
+ * not the sum of a multipart upload's parts. The `cos:content-type` condition (436/46205) binds the type of every
+ * PutObject, PostObject and InitiateMultipartUpload to its suffix's usual types; a suffix without listed types may
+ * take any type but active content. No GetObject: reads are signed by the read key pair, which never asks STS.
  */
 export function uploaderPolicy(profile: UploadProfile, scope: string): object {
   const bucketResource = `qcs::cos:${profile.region}:uid/${profile.bucket.slice(profile.bucket.lastIndexOf("-") + 1)}:${profile.bucket}/`;
   // A space (`…/*`) only with the profile's suffixes: one resource per suffix.
-  const resource = scope.endsWith("*") ? [...profile.allowedExtensions].map((ext) => `${bucketResource}${scope}.${ext}`) : [`${bucketResource}${scope}`];
-  const atMost = (bytes: number) => ({ numeric_less_than_equal: { "cos:content-length": bytes } });
-  const statement: object[] = [
-    { effect: "allow", action: [cos("PutObject"), cos("PostObject")], resource, condition: atMost(profile.maxBytes) },
-    { effect: "allow", action: [cos("HeadObject"), ...(profile.read === "owner" ? [cos("GetObject")] : [])], resource },
-  ];
+  const suffixes = scope.endsWith("*")
+    ? [...profile.allowedExtensions].map((ext) => ({ ext, resource: `${bucketResource}${scope}.${ext}` }))
+    : [{ ext: scope.slice(scope.lastIndexOf(".") + 1), resource: `${bucketResource}${scope}` }];
+  const resource = suffixes.map((suffix) => suffix.resource);
+  const atMost = (bytes: number) => ({ "cos:content-length": bytes });
+  const starts = profile.multipart ? [cos("PutObject"), cos("PostObject"), cos("InitiateMultipartUpload")] : [cos("PutObject"), cos("PostObject")];
+  const statement: object[] = suffixes.flatMap(({ ext, resource: one }) => {
+    const types = mediaTypesOf(ext);
+    const typed = types.length > 0 ? { string_equal: { "cos:content-type": types } } : {};
+    return [
+      { effect: "allow", action: [cos("PutObject"), cos("PostObject")], resource: [one], condition: { numeric_less_than_equal: atMost(profile.maxBytes), ...typed } },
+      // Initiate has no body to bound: only its type, which the object keeps.
+      ...(profile.multipart ? [{ effect: "allow", action: [cos("InitiateMultipartUpload")], resource: [one], ...(types.length > 0 ? { condition: typed } : {}) }] : []),
+    ];
+  });
+  if (suffixes.some(({ ext }) => mediaTypesOf(ext).length === 0)) {
+    statement.push({ effect: "deny", action: starts, resource, condition: { string_like: { "cos:content-type": ACTIVE_TYPE_PATTERNS } } });
+  }
+  statement.push({ effect: "allow", action: [cos("HeadObject")], resource });
   if (profile.multipart) {
     statement.push(
-      { effect: "allow", action: [cos("UploadPart")], resource, condition: atMost(Math.min(MAX_PART_SIZE, profile.multipartMaxBytes)) },
-      {
-        effect: "allow",
-        action: [cos("InitiateMultipartUpload"), cos("ListParts"), cos("CompleteMultipartUpload"), cos("AbortMultipartUpload")],
-        resource,
-      },
+      { effect: "allow", action: [cos("UploadPart")], resource, condition: { numeric_less_than_equal: atMost(Math.min(MAX_PART_SIZE, profile.multipartMaxBytes)) } },
+      { effect: "allow", action: [cos("ListParts"), cos("CompleteMultipartUpload"), cos("AbortMultipartUpload")], resource },
       // The SDK lists unfinished uploads under the key before it resumes one: the listing is bound to the same scope.
       { effect: "allow", action: [cos("ListMultipartUploads")], resource: [bucketResource], condition: { string_like: { "cos:prefix": scope } } },
     );
@@ -65,10 +80,20 @@ export function uploaderPolicy(profile: UploadProfile, scope: string): object {
 const issued = new Map<string, { readonly pending: Promise<SdkCredentials>; expiredTime?: number }>();
 const KEPT = 1000;
 
-/** Temporary keys for `scope` (`<prefix>/*` or one key), from the cache while more than a third of them is left. */
+/**
+ * Temporary keys for `scope` (the caller's space, `<prefix>/*`), from the cache while more than a third of them is
+ * left: one STS request per key pair, profile and caller per lifetime, however often and for whichever key asked.
+ */
 export function credentialsFor(profile: UploadProfile, sts: StsSettings, user: string, scope: string, now: Date): Promise<SdkCredentials> {
   if (profile.credentials.securityToken) {
     throw new SignerError(404, "credentials_off", `profile "${profile.name}" signs with temporary keys itself, which STS does not accept: use /v1/cos/authorization`);
+  }
+  if (profile.forbidOverwrite) {
+    // CAM has no condition on x-cos-forbid-overwrite: temporary keys could overwrite any key of the caller's space.
+    throw new SignerError(403, "overwrite_unbound", `profile "${profile.name}" forbids overwrites, which temporary keys cannot bind: set forbidOverwrite = false to accept that, or use /v1/cos/authorization`);
+  }
+  if (profile.contentTypes.length > 0) {
+    throw new SignerError(403, "content_type_unbound", `profile "${profile.name}" allows only ${profile.contentTypes.join(", ")}: temporary keys bind each suffix's usual types, not a profile's own rules; use POST /v1/uploads`);
   }
   const id = `${sts.endpoint}\n${profile.credentials.secretId}\n${profile.name}\n${user}\n${scope}`;
   const nowSeconds = Math.floor(now.getTime() / 1000);
