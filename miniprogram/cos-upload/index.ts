@@ -268,10 +268,18 @@ export function createUploader(options: UploaderOptions) {
       const length = (n: number) => Math.min(partSize, size - (n - 1) * partSize);
       // COS's own list is the truth: a part counts as sent only when COS holds it whole. An upload the signer no
       // longer knows (expired, aborted, completed elsewhere) is forgotten, so that the next try starts afresh.
-      const listed = await retrying(() => ask<{ parts: { partNumber: number; size: number }[] }>("/v1/multipart/list", { token: uploadToken })).catch((error) => {
-        if (error.status < 500) wx().removeStorageSync(storeKey);
+      const complete = () => retrying(() => ask<UploadResult>("/v1/multipart/complete", { token: uploadToken }));
+      let listed: { parts: { partNumber: number; size: number }[] };
+      try {
+        listed = await retrying(() => ask<typeof listed>("/v1/multipart/list", { token: uploadToken }));
+      } catch (caught) {
+        const error = caught as UploadError;
+        // Completed already (the answer to an earlier complete was lost): the signer answers from the object.
+        const done = error.code === "upload_not_found" ? await complete().catch(() => undefined) : undefined;
+        if (done || (error.status ?? 500) < 500) wx().removeStorageSync(storeKey);
+        if (done) return { ...done, method: "PUT" };
         throw error;
-      });
+      }
       const held = new Set(listed.parts.filter((part) => part.size === length(part.partNumber)).map((part) => part.partNumber));
       const queue = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !held.has(n));
       let sent = size - queue.reduce((sum, n) => sum + length(n), 0);
@@ -304,7 +312,7 @@ export function createUploader(options: UploaderOptions) {
           while (queue.length) await send(queue.shift()!);
         }),
       );
-      const done = await retrying(() => ask<UploadResult>("/v1/multipart/complete", { token: uploadToken }));
+      const done = await complete();
       wx().removeStorageSync(storeKey);
       return { ...done, method: "PUT" };
     }

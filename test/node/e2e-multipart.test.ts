@@ -154,3 +154,49 @@ describe("upload() of a large file goes multipart by itself", () => {
     expect((await emulator.store.get(OLD_BUCKET.name, result.key))?.body.equals(bytes)).toBe(true);
   }, 30_000);
 });
+
+describe("a complete that already happened answers the same success (issue 18)", () => {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${signer.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it("three concurrent completes while COS merges, and a retry after: all 200 with the same object", async () => {
+    const started = await post("/v1/multipart", { ext: "mp4", size: 6 * MiB });
+    const token = started.body.token as string;
+    const { body } = await post("/v1/multipart/parts", { token, partNumbers: [1, 2] });
+    for (const [index, part] of (body.parts as { url: string; headers: Record<string, string> }[]).entries()) {
+      expect((await fetch(part.url, { method: "PUT", headers: part.headers, body: new Uint8Array(index === 0 ? 5 * MiB : MiB) })).status).toBe(200);
+    }
+    emulator.setMergeDelay(300);
+    try {
+      const answers = await Promise.all([1, 2, 3].map(() => post("/v1/multipart/complete", { token })));
+      answers.push(await post("/v1/multipart/complete", { token }));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      for (const answer of answers) expect(answer.body).toMatchObject({ key: started.body.key, size: 6 * MiB });
+    } finally {
+      emulator.setMergeDelay(0);
+    }
+  }, 30_000);
+
+  it("the library keeps an upload whose complete answer was lost, and resume() ends it with the object's facts", async () => {
+    const bytes = randomBytes(10 * MiB + 3);
+    const filePath = await files.write("lost-answer.mp4", bytes);
+    // The complete reaches the signer, its answer does not reach the app.
+    const wx: WxLike = {
+      ...wxNode,
+      request(options: WxRequestOptions) {
+        if (!options.url.endsWith("/v1/multipart/complete")) return wxNode.request(options);
+        return wxNode.request({ ...options, success: () => options.fail({ errMsg: "request:fail the app went to the background" }) });
+      },
+    };
+    await expect(createUploader({ signerUrl: signer.url, wx, maxAttempts: 1 }).upload({ filePath, size: bytes.length, method: "put" })).rejects.toMatchObject({ code: "network_error" });
+    const uploader = createUploader({ signerUrl: signer.url, wx: wxNode });
+    const [pending] = uploader.pendingUploads();
+    expect(pending).toMatchObject({ filePath, size: bytes.length });
+    const result = await uploader.resume(pending!);
+    expect(result).toMatchObject({ key: pending!.key, size: bytes.length });
+    expect((await emulator.store.get(OLD_BUCKET.name, result.key))?.body.equals(bytes)).toBe(true);
+    expect(uploader.pendingUploads()).toEqual([]);
+  }, 30_000);
+});

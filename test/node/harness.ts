@@ -73,7 +73,8 @@ export async function testOutbound(request: Request): Promise<Response> {
   // Node's fetch sets the framing headers itself, from the body it sends.
   const headers = new Headers(request.headers);
   for (const name of ["content-length", "host", "transfer-encoding"]) headers.delete(name);
-  const response = await fetch(request.url, { method: request.method, headers, body });
+  // One network hop: a redirect goes back to the runtime, which follows it or not as the Worker's fetch asked.
+  const response = await fetch(request.url, { method: request.method, headers, body, redirect: "manual" });
   // Handed back as a plain Response: the body read here, headers copied (the runtime's Response class is not Node's).
   // No body for HEAD, nor for a status that may not carry one (COS's Abort answers 204): Response() throws on those.
   const bodyless = request.method === "HEAD" || response.status === 204 || response.status === 304;

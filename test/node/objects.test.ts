@@ -14,6 +14,8 @@ let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let signer: RunningSigner;
 let webhook: Server;
 const delivered: string[] = [];
+/** Every path the webhook receiver was asked for. */
+const hooked: string[] = [];
 
 beforeAll(async () => {
   emulator = await startEmulator();
@@ -21,6 +23,9 @@ beforeAll(async () => {
     let body = "";
     req.on("data", (chunk) => (body += chunk));
     req.on("end", () => {
+      hooked.push(req.url ?? "");
+      // A receiver that moved: the signer must not follow it elsewhere with the receipt.
+      if (req.url === "/moved") return void res.writeHead(307, { Location: "/elsewhere" }).end();
       delivered.push(body);
       res.writeHead(204).end();
     });
@@ -148,5 +153,28 @@ describe("POST /v1/objects/url", () => {
       expect(response.status).toBe(status);
       expect(errorCode(response.body)).toBe(code);
     }
+  });
+});
+
+describe("the receipt webhook (issue 18)", () => {
+  it("does not follow a redirect: a 3xx is a failed delivery, the receipt goes nowhere else", async () => {
+    const port = (webhook.address() as AddressInfo).port;
+    await signer.rebind({
+      AUTH_MODE: "wechat",
+      COS_BUCKET: OLD_BUCKET.name,
+      COS_REGION: OLD_BUCKET.region,
+      COS_ENDPOINT: emulator.url,
+      UPLOAD_READ: "owner",
+      RECEIPT_SECRET,
+      RECEIPT_WEBHOOK_URL: `http://127.0.0.1:${port}/moved`,
+    });
+    const alice = await login("alice-moved");
+    const key = await uploaded(alice, randomBytes(10));
+    expect((await post("/v1/uploads/receipt", { key }, alice)).status).toBe(200);
+    await expect.poll(() => hooked.filter((path) => path === "/moved").length).toBe(1);
+    // Time for the retries a follower would have made.
+    await new Promise((done) => setTimeout(done, 1500));
+    expect(hooked.filter((path) => path === "/moved").length).toBe(1);
+    expect(hooked).not.toContain("/elsewhere");
   });
 });

@@ -148,25 +148,33 @@ export async function completeUpload(profile: UploadProfile, claims: UploadClaim
       .map((part) => `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${part.etag.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</ETag></Part>`)
       .join("") +
     "</CompleteMultipartUpload>";
-  const response = await callCos(profile, {
-    method: "POST",
-    key: claims.key,
-    query: { uploadId: claims.uploadId },
-    headers: { "content-type": "application/xml" },
-    body,
-    timeoutMs: 10 * 60_000,
-  });
+  let response: Response;
+  try {
+    response = await callCos(profile, {
+      method: "POST",
+      key: claims.key,
+      query: { uploadId: claims.uploadId },
+      headers: { "content-type": "application/xml" },
+      body,
+      timeoutMs: 10 * 60_000,
+    });
+  } catch (error) {
+    // Completed by another call between our ListParts and this Complete.
+    if (!(error instanceof SignerError && error.code === "upload_not_found")) throw error;
+    return completedBefore(profile, claims, url, error);
+  }
   const xml = await response.text();
   if (/<Error>/.test(xml)) {
     const code = xmlText(xml, "Code");
-    // The upload was completed by an earlier call that timed out on the client's side.
-    if (code === "NoSuchUpload") return completedBefore(profile, claims, url, new SignerError(404, "upload_not_found", "COS no longer has this upload"));
+    // Another call completed it first (a retry, a second tap, the same upload resumed twice): NoSuchUpload once it is
+    // done, FileAlreadyExists (x-cos-forbid-overwrite) when both merged. Either way the object answers.
+    if (code === "NoSuchUpload" || code === "FileAlreadyExists") return completedBefore(profile, claims, url, cosError(code, 200));
     throw cosError(code, 200);
   }
   return { key: claims.key, url, size: claims.size, etag: xmlText(xml, "ETag") ?? "", crc64: response.headers.get("x-cos-hash-crc64ecma") };
 }
 
-/** The object a completed upload left, if it is the one this token describes; else `notFound`. */
+/** The object a completed upload left, if it is the one this token describes (its size); else `notFound`. */
 async function completedBefore(profile: UploadProfile, claims: UploadClaims, url: string, notFound: SignerError): Promise<CompletedUpload> {
   let head: Response;
   try {
