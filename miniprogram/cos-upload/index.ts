@@ -247,8 +247,10 @@ export function createUploader(options: UploaderOptions) {
     async function single(): Promise<UploadResult> {
       let data = method === "put" && request.size === undefined ? await readFile() : undefined;
       const size = data?.byteLength ?? request.size;
-      const descriptor = await ask<Descriptor>("/v1/uploads", { ...terms(size), method });
-      if (method === "put") {
+      // An empty file goes as a form: the signer never signs an empty PUT (the shape of a copy).
+      const how = size === 0 ? "post" : method;
+      const descriptor = await ask<Descriptor>("/v1/uploads", { ...terms(size), method: how });
+      if (how === "put") {
         data ??= await readFile();
         await put(descriptor.url, descriptor.headers, data);
         progress(data.byteLength, data.byteLength);

@@ -59,7 +59,8 @@ for (const [label, signer] of [
             const progress: UploadProgress[] = [];
             const uploader = createUploader({ signerUrl: signer().url, wx: wxNode });
             const result = await uploader.upload({ filePath, method, size, onProgress: (p) => progress.push(p) });
-            expect(result.method).toBe(method.toUpperCase());
+            // An empty file goes as a POST form whatever was asked: the signer signs no empty PUT.
+            expect(result.method).toBe(size === 0 ? "POST" : method.toUpperCase());
             expect(result.key).toMatch(/^uploads\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.jpg$/);
             const stored = await emulator.store.get(OLD_BUCKET.name, result.key);
             expect(stored?.body.equals(bytes)).toBe(true);

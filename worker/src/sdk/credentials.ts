@@ -48,12 +48,14 @@ export function uploaderPolicy(profile: UploadProfile, scope: string): object {
     : [{ ext: scope.slice(scope.lastIndexOf(".") + 1), resource: `${bucketResource}${scope}` }];
   const resource = suffixes.map((suffix) => suffix.resource);
   const atMost = (bytes: number) => ({ "cos:content-length": bytes });
-  const starts = profile.multipart ? [cos("PutObject"), cos("PostObject"), cos("InitiateMultipartUpload")] : [cos("PutObject"), cos("PostObject")];
+  // The profile's methods: PutObject for "put", PostObject for "post".
+  const singles = [...(profile.methods.has("put") ? [cos("PutObject")] : []), ...(profile.methods.has("post") ? [cos("PostObject")] : [])];
+  const starts = profile.multipart ? [...singles, cos("InitiateMultipartUpload")] : singles;
   const statement: object[] = suffixes.flatMap(({ ext, resource: one }) => {
     const types = mediaTypesOf(ext);
     const typed = types.length > 0 ? { string_equal: { "cos:content-type": types } } : {};
     return [
-      { effect: "allow", action: [cos("PutObject"), cos("PostObject")], resource: [one], condition: { numeric_less_than_equal: atMost(profile.maxBytes), ...typed } },
+      { effect: "allow", action: singles, resource: [one], condition: { numeric_less_than_equal: atMost(profile.maxBytes), ...typed } },
       // Initiate has no body to bound: only its type, which the object keeps.
       ...(profile.multipart ? [{ effect: "allow", action: [cos("InitiateMultipartUpload")], resource: [one], ...(types.length > 0 ? { condition: typed } : {}) }] : []),
     ];
