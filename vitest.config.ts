@@ -21,8 +21,9 @@ export default defineConfig({
                 WX_APPID: STUB_APPID,
                 WX_APPSECRET: STUB_APPSECRET,
                 SESSION_SECRET: "workers-suite-session-secret-0123456789abcdef",
-                // entry.test.ts drives Tencent's SDK routes through the Worker's own entry.
+                // entry.test.ts drives Tencent's SDK routes through the Worker's own entry, slice-uploading 2 GB.
                 SDK_ROUTES: "true",
+                UPLOAD_MULTIPART_MAX_BYTES: String(3 * 1024 ** 3),
               },
               // Every outbound fetch (WeChat's code2Session) is answered by the stub: no test reaches the network.
               outboundService: wechatStub,

@@ -179,7 +179,7 @@ function sdkPartRoute(vars: Record<string, string>): Route {
     Method: "put",
     Key: key,
     Pathname: `/${vars.COS_BUCKET}/${key}`,
-    Query: { partNumber: 7, uploadId: "1764000000bench" },
+    Query: { partNumber: 7, uploadId: "1764000000f0e1d2c3b4a59687" },
     Headers: { "Content-Length": 1048576, Host: `cos.${vars.COS_REGION}.myqcloud.com` },
   };
   return { name: "POST /v1/cos/authorization (an SDK's UploadPart)", path: "/v1/cos/authorization", method: "POST", body: JSON.stringify(options) };

@@ -59,7 +59,8 @@ const env = {
   COS_PATH_STYLE: "false",
   AUTH_MODE: "none",
   SDK_ROUTES: "true",
-  UPLOAD_MULTIPART_MAX_BYTES: String(5 * 1024 ** 3),
+  // Large enough for part numbers up to 10,000 (every part but the last is at least 1 MiB).
+  UPLOAD_MULTIPART_MAX_BYTES: String(20 * 1024 ** 3),
 };
 const HOST = `${env.COS_BUCKET}.cos.${env.COS_REGION}.myqcloud.com`;
 

@@ -325,7 +325,11 @@ describe("9. requests that cannot be turned into other requests (issue 18)", () 
     ] as const) {
       await refused(sdk({ Method, Query }), 400, "query_invalid");
     }
-    expect((await postJson("/v1/cos/authorization", sdk({ Query: { partNumber: 10000, uploadId: UPLOAD_ID } }), sdkEnv)).status).toBe(200);
+    const large = { ...sdkEnv, UPLOAD_MULTIPART_MAX_BYTES: String(20 * 1024 ** 3) };
+    expect((await postJson("/v1/cos/authorization", sdk({ Query: { partNumber: 10000, uploadId: UPLOAD_ID } }), large)).status).toBe(200);
+    // 100 MiB (the default limit) holds at most 101 parts: every part but the last is at least 1 MiB.
+    expect((await postJson("/v1/cos/authorization", sdk({ Query: { partNumber: 101, uploadId: UPLOAD_ID } }), sdkEnv)).status).toBe(200);
+    await refused(sdk({ Query: { partNumber: 102, uploadId: UPLOAD_ID } }), 400, "query_invalid");
   });
 
   it("sub-resources and extra parameters are refused, not signed: ?acl, ?tagging, ?append, a listing as GET Bucket or ?policy", async () => {

@@ -7,7 +7,7 @@ import type { UploadProfile } from "../config.js";
 import { keyTimeAt, signRequest } from "../cos/index.js";
 import { objectLocation } from "../cos-target.js";
 import { InvalidRequestError, SignerError } from "../errors.js";
-import { listParts, MAX_PART_SIZE, MAX_PARTS } from "../multipart/index.js";
+import { listParts, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from "../multipart/index.js";
 import { normalizeExtension } from "../object-key.js";
 import { ownKey } from "../objects.js";
 import type { SdkAuthorizationBody } from "../schemas/requests.js";
@@ -135,7 +135,11 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
   // A signed empty uploadId or partNumber is a request without them: an Abort would be a DELETE, a ListParts a GET.
   if ("uploadid" in query && !UPLOAD_ID.test(query.uploadid!)) throw new InvalidRequestError("query_invalid", "uploadId must be the UploadId COS gave (16–128 letters and digits)");
   if (operation === "UploadPart" && !("uploadid" in query)) throw new InvalidRequestError("query_invalid", "UploadPart needs uploadId");
-  if (operation === "UploadPart" && !PART_NUMBER.test(query.partnumber!)) throw new InvalidRequestError("query_invalid", `partNumber must be 1 to ${MAX_PARTS}`);
+  // Every part but the last is at least 1 MiB (436/7742), so an upload within the profile's limit has no more parts.
+  const lastPart = Math.min(MAX_PARTS, Math.floor(profile.multipartMaxBytes / MIN_PART_SIZE) + 1);
+  if (operation === "UploadPart" && !(PART_NUMBER.test(query.partnumber!) && Number(query.partnumber) <= lastPart)) {
+    throw new InvalidRequestError("query_invalid", `partNumber must be 1 to ${lastPart} in profile "${profile.name}"`);
+  }
   if (operation === "PutObject" || operation === "UploadPart") {
     // Without a signed Content-Length the request could carry up to COS's 5 GB whatever the profile's limit; an empty
     // PutObject is also the shape of PUT Object - Copy (436/10881).
