@@ -55,7 +55,7 @@ async function started(command: string, args: string[], options: { cwd: string; 
 /** Runs a command to its end; its exit code and everything it printed. */
 function finished(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<{ code: number | null; output: string }> {
   // npm's own environment (registry, certificates) passes through: `npm run` and `npm exec` need it.
-  const child = spawn(command, args, { cwd: options.cwd, env: { ...npmEnvironment(), ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...npmEnvironment(), ...options.env } as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
