@@ -17,10 +17,18 @@ const buckets: EmulatedBucket[] = (process.env.COS_LOCAL_BUCKETS ?? "examplebuck
   return { name, region, pathStyleForbidden: age === "new" };
 });
 
-const emulator = await startCosEmulator({ buckets, credentials: { [dev.COS_SECRET_ID!]: dev.COS_SECRET_KEY! }, dataDir }, port);
+// The first bucket also answers on the emulator's own address without its name in the path (dev/local.env's
+// COS_ENDPOINT), like a custom domain bound to it.
+const emulator = await startCosEmulator(
+  { buckets, credentials: { [dev.COS_SECRET_ID!]: dev.COS_SECRET_KEY! }, dataDir, customDomainBucket: buckets[0]?.name },
+  port,
+  process.env.COS_LOCAL_HOST ?? "127.0.0.1",
+);
 console.log(`COS emulator (local stand-in for Tencent COS, not the real service) on ${emulator.url}`);
 for (const bucket of buckets) {
-  console.log(`  bucket ${bucket.name} (${bucket.region})${bucket.pathStyleForbidden ? ", path-style forbidden" : ""}`);
+  console.log(
+    `  bucket ${bucket.name} (${bucket.region})${bucket.pathStyleForbidden ? ", path-style forbidden" : ""}${bucket === buckets[0] ? `, also at ${emulator.url}/<key>` : ""}`,
+  );
 }
 console.log(`  objects in ${dataDir}`);
 

@@ -94,6 +94,9 @@ function configOf(c: Context<AppEnv>): SignerConfig {
   return config;
 }
 
+/** Refusals that are a client's normal next step, not a mistake: logged at info, not as warnings. */
+const EXPECTED_REFUSALS = new Set(["multipart_required"]);
+
 /**
  * The error answer, and its log line: no secrets, no tokens, no keys; the user only as the first characters of its
  * segment; a client's own request id apart from ours.
@@ -102,7 +105,7 @@ function fail(c: Context<AppEnv>, status: number, code: string, message: string,
   const clientRequestId = c.req.header("X-Request-Id");
   const user = c.get("user");
   const line = JSON.stringify({
-    level: status >= 500 ? "error" : "warn",
+    level: status >= 500 ? "error" : EXPECTED_REFUSALS.has(code) ? "info" : "warn",
     requestId: requestIdOf(c),
     method: c.req.method,
     path: c.req.path.slice(0, 100),
@@ -115,6 +118,7 @@ function fail(c: Context<AppEnv>, status: number, code: string, message: string,
     ...(cause ? { error: cause.name } : {}),
   });
   if (status >= 500) console.error(line);
+  else if (EXPECTED_REFUSALS.has(code)) console.log(line);
   else console.warn(line);
   return respond(c, { error: { code, message: cause ? "the signer failed; see the Worker logs" : message } }, status, headers);
 }
