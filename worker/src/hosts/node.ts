@@ -7,7 +7,7 @@ import { webcrypto } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import openApi from "../../../public/openapi.json";
 import { createApp } from "../app.js";
-import { type SignerEnv, signerConfig } from "../config.js";
+import type { SignerEnv } from "../config.js";
 import { inProcessLimiters } from "./in-process-limiter.js";
 
 // WebCrypto is a global from Node 19 on; Node 18 (an SCF runtime) has it only as node:crypto's webcrypto.
@@ -54,18 +54,11 @@ function addressReader(header: string | undefined) {
   };
 }
 
-/** Rejects with the `ConfigError` (code `config_invalid`) when the configuration is invalid, before listening. */
 export function startNodeServer({ env, port, hostname }: NodeServerOptions): Promise<NodeServer> {
   const addresses = addressReader(env.CLIENT_ADDRESS_HEADER?.trim() || undefined);
   const app = createApp({ clientAddress: addresses.read, openApi });
   // RATE_LIMITS=off where a gateway in front already limits callers (and for benchmarks, like workerd's runs).
   const bindings: SignerEnv & Record<string, unknown> = env.RATE_LIMITS?.trim() === "off" ? { ...env } : { ...env, ...inProcessLimiters() };
-  // A server that listens only to answer config_invalid on every route helps nobody: refuse to start instead.
-  try {
-    signerConfig(bindings);
-  } catch (error) {
-    return Promise.reject(error);
-  }
   return new Promise((resolve) => {
     const server = serve(
       {
