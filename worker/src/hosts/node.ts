@@ -7,6 +7,7 @@ import { webcrypto } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import openApi from "../../../public/openapi.json";
 import { createApp } from "../app.js";
+import { API_HEADERS } from "../responses.js";
 import type { SignerEnv } from "../config.js";
 import { inProcessLimiters } from "./in-process-limiter.js";
 
@@ -20,7 +21,7 @@ globalThis.crypto ??= webcrypto as Crypto;
 function unhandled(error: unknown): Response {
   console.error(JSON.stringify({ level: "error", message: "the error handler failed", error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
   const body = { error: { code: "internal_error", message: "the signer failed; see the server log" } };
-  return new Response(JSON.stringify(body), { status: 500, headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" } });
+  return new Response(JSON.stringify(body), { status: 500, headers: API_HEADERS });
 }
 
 export interface NodeServerOptions {
