@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: signing-core speed, HTTP throughput and latency against a Tencent-style Node baseline, and sizes.
  * Everything runs on this machine, both sides in the same run, loading 127.0.0.1 only; every server started here is
- * stopped. Prints one table and writes it as JSON to bench/results/latest.json.
+ * stopped. Prints one table and writes it as JSON to bench/results/run-<time>.json (git-ignored); with --record, to
+ * the committed bench/results/latest.json, the run the docs quote.
  */
 import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
@@ -370,8 +371,10 @@ try {
 
   await mkdir(join(root, "bench/results"), { recursive: true });
   const json = { date: new Date().toISOString(), machine, durationSecondsPerRun: DURATION_SECONDS, core: { workerd: workerdCore, node: nodeCore }, http: load, sizes: size, table };
-  await writeFile(join(root, "bench/results/latest.json"), `${JSON.stringify(json, null, 2)}\n`);
-  log("written to bench/results/latest.json");
+  // Only a run meant to be quoted replaces the committed record; any other stays beside it, untracked.
+  const file = process.argv.includes("--record") ? "bench/results/latest.json" : `bench/results/run-${json.date.replace(/[:.]/g, "-")}.json`;
+  await writeFile(join(root, file), `${JSON.stringify(json, null, 2)}\n`);
+  log(`written to ${file}${file.endsWith("latest.json") ? "" : " (npm run bench -- --record replaces bench/results/latest.json)"}`);
 } finally {
   await rm(bundleDir, { recursive: true, force: true });
 }

@@ -39,6 +39,12 @@ export interface EmulatorOptions {
   readonly maxObjectBytes?: number;
   /** How long CompleteMultipartUpload "merges", streaming whitespace meanwhile. Default 0. */
   readonly mergeDelayMs?: number;
+  /**
+   * The bucket that answers a request on the emulator's own address whose path names no bucket (`/<key>`), as a
+   * custom domain bound to one bucket does on COS: local mode's `COS_ENDPOINT` with `COS_PATH_STYLE=false`, which an
+   * SDK's `Domain` and the Worker's own requests both reach (a `<bucket>.cos.<region>.localhost` name would need DNS).
+   */
+  readonly customDomainBucket?: string;
 }
 
 export interface RequestLogEntry {
@@ -111,6 +117,8 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     }
     const [, name = "", ...rest] = decoded.split("/");
     const bucket = options.buckets.find((b) => b.name === name);
+    const custom = bucket ? undefined : options.buckets.find((b) => b.name === options.customDomainBucket);
+    if (custom) return { bucket: custom, key: decoded.slice(1), signedPath: decoded };
     if (!bucket) throw new CosError(404, "NoSuchBucket", "The specified bucket does not exist.");
     if (bucket.pathStyleForbidden) {
       throw new CosError(403, "PathStyleDomainForbidden", "Path-style requests are forbidden for this bucket; use the virtual-hosted-style domain.");

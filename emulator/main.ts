@@ -20,18 +20,24 @@ const buckets: EmulatedBucket[] = (process.env.COS_LOCAL_BUCKETS ?? "examplebuck
 });
 
 const policies = JSON.parse(readFileSync(resolve(root, process.env.COS_LOCAL_POLICIES ?? "dev/cam-policies.json"), "utf8")) as { write: Policy; read: Policy };
+// The first bucket also answers on the emulator's own address without its name in the path (dev/local.env's
+// COS_ENDPOINT), like a custom domain bound to it.
 const emulator = await startCosEmulator(
   {
     buckets,
     credentials: { [dev.COS_SECRET_ID!]: dev.COS_SECRET_KEY!, [dev.COS_READ_SECRET_ID!]: dev.COS_READ_SECRET_KEY! },
     permissions: { [dev.COS_SECRET_ID!]: policies.write, [dev.COS_READ_SECRET_ID!]: policies.read },
     dataDir,
+    customDomainBucket: buckets[0]?.name,
   },
   port,
+  process.env.COS_LOCAL_HOST ?? "127.0.0.1",
 );
 console.log(`COS emulator (local stand-in for Tencent COS, not the real service) on ${emulator.url}`);
 for (const bucket of buckets) {
-  console.log(`  bucket ${bucket.name} (${bucket.region})${bucket.pathStyleForbidden ? ", path-style forbidden" : ""}`);
+  console.log(
+    `  bucket ${bucket.name} (${bucket.region})${bucket.pathStyleForbidden ? ", path-style forbidden" : ""}${bucket === buckets[0] ? `, also at ${emulator.url}/<key>` : ""}`,
+  );
 }
 console.log(`  objects in ${dataDir}`);
 

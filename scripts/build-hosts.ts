@@ -19,6 +19,8 @@ if (targets.length === 0 || targets.some((target) => !known.includes(target))) {
   process.exit(2);
 }
 
+const MIN_NODE = 18;
+
 async function bundleNode(outfile: string): Promise<void> {
   await build({
     entryPoints: [join(root, "worker/src/hosts/node-main.ts")],
@@ -29,8 +31,17 @@ async function bundleNode(outfile: string): Promise<void> {
     target: "node18",
     minify: true,
     plugins: [nodeDigest],
-    // Some dependencies still require() Node built-ins from ESM.
-    banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
+    // The oldest Node with the fetch API the app runs on; SCF's older runtimes (16.13 and before) get a clear refusal
+    // instead of a crash. Some dependencies still require() Node built-ins from ESM.
+    banner: {
+      js: [
+        `if (Number(process.versions.node.split(".")[0]) < ${MIN_NODE}) {`,
+        `  console.error("cos-edge-signer needs Node.js ${MIN_NODE} or later (on SCF: a Nodejs 18.15 runtime or newer); this is Node.js " + process.version);`,
+        "  process.exit(1);",
+        "}",
+        'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+      ].join("\n"),
+    },
     logLevel: "error",
   });
 }

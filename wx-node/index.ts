@@ -242,5 +242,15 @@ function login(options: { fail(error: { errMsg: string }): void }) {
   setTimeout(() => options.fail({ errMsg: "login:fail wx.login exists only inside WeChat; run the signer with AUTH_MODE=none for the CLI" }), 0);
 }
 
-/** The adapter: pass it as `createUploader({ wx: wxNode, … })`. */
-export const wxNode: WxLike = { request, uploadFile, getFileSystemManager, login, ...storageApi };
+/**
+ * The base-library facts cos-wx-sdk-v5 reads before it slices a file: without a reported base library ≥ 2.10.0
+ * (ranged readFile, which this adapter has) it silently falls back to one POST.
+ */
+const baseLibrary = {
+  canIUse: (api: string) => api === "getAppBaseInfo" || api === "getDeviceInfo",
+  getAppBaseInfo: () => ({ SDKVersion: "3.6.0" }),
+  getDeviceInfo: () => ({ platform: "devtools" }),
+};
+
+/** The adapter: pass it as `createUploader({ wx: wxNode, … })`, or as the global `wx` of cos-wx-sdk-v5. */
+export const wxNode = { request, uploadFile, getFileSystemManager, login, ...storageApi, ...baseLibrary } satisfies WxLike;

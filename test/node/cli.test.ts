@@ -1,6 +1,8 @@
 /** `npm run upload` as a user runs it: a child process against the Worker in workerd and the emulator. */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures, OLD_BUCKET, type RunningSigner, runTool, startEmulator, startSigner } from "./harness";
@@ -32,6 +34,20 @@ const cliEnv = () => ({ COS_SIGNER_URL: signer.url, COS_UPLOAD_STATE: join(files
 
 function runCli(args: string[]) {
   return runTool("cli/upload.ts", args, { env: cliEnv() });
+}
+
+/** `npm run upload -- <file> --part-size 1` in a child process, stopped with Ctrl-C (SIGINT) once 4 parts are in. */
+async function interruptedUpload(file: string, partsSent: () => number): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "cli/upload.ts"), file, "--part-size", "1"], {
+    env: { ...process.env, ...cliEnv() },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  await expect.poll(partsSent, { timeout: 20_000, interval: 20 }).toBeGreaterThanOrEqual(4);
+  child.kill("SIGINT");
+  const code = await new Promise<number | null>((done) => child.once("close", done));
+  return { code, stderr };
 }
 
 describe("npm run upload", () => {
@@ -85,13 +101,12 @@ describe("npm run upload", () => {
     emulator.setPartDelay(60);
     try {
       // Interrupted like a user would: Ctrl-C once a few parts are in.
-      const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "cli/upload.ts"), file, "--part-size", "1"], {
-        env: { ...process.env, ...cliEnv() },
-        stdio: "ignore",
-      });
-      await expect.poll(() => parts() - before, { timeout: 20_000, interval: 20 }).toBeGreaterThanOrEqual(4);
-      child.kill("SIGINT");
-      await new Promise((done) => child.once("close", done));
+      const { code, stderr } = await interruptedUpload(file, () => parts() - before);
+      // It says what stays on COS and how to go on or give up.
+      expect(code).toBe(130);
+      expect(stderr).toContain("interrupted: the parts sent so far stay on COS (multipart upload of uploads/");
+      expect(stderr).toContain(`Go on where it stopped: npm run upload -- ${file}`);
+      expect(stderr).toContain(`Give it up:             npm run upload -- ${file} --cancel`);
       const sentFirst = parts() - before;
       expect(sentFirst).toBeLessThan(25);
     } finally {
@@ -107,10 +122,51 @@ describe("npm run upload", () => {
     expect(parts() - sentBeforeRerun).toBe(25 - (sentBeforeRerun - before));
   }, 60_000);
 
+  it("--cancel after Ctrl-C aborts the upload on COS and forgets it", async () => {
+    const file = await files.write("given-up.bin", randomBytes(8 * 1024 * 1024));
+    const parts = () => emulator.log.filter((entry) => entry.method === "PUT" && entry.url.includes("partNumber=") && entry.status === 200).length;
+    const before = parts();
+    emulator.setPartDelay(60);
+    try {
+      expect((await interruptedUpload(file, () => parts() - before)).code).toBe(130);
+    } finally {
+      emulator.setPartDelay(0);
+    }
+    const aborts = () => emulator.log.filter((entry) => entry.method === "DELETE" && entry.url.includes("uploadId=") && entry.status === 204).length;
+    const abortsBefore = aborts();
+    const cancelled = await runCli([file, "--cancel"]);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stderr).toContain(`cancelled the interrupted upload of ${file}`);
+    expect(aborts()).toBe(abortsBefore + 1);
+    const again = await runCli([file, "--cancel"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("no interrupted upload");
+  }, 60_000);
+
   it("exits 2 on usage errors", async () => {
     expect((await runCli([])).code).toBe(2);
     expect((await runCli([join(files.dir, "missing.bin")])).stderr).toContain("no such file");
     expect((await runCli([join(root, "README.md"), "--method", "patch"])).code).toBe(2);
     expect((await runCli([join(root, "README.md"), "--part-size", "0"])).code).toBe(2);
+  }, 30_000);
+});
+
+describe("npm run clean:local", () => {
+  it("removes the emulator's data folder and the CLI's list of interrupted uploads", async () => {
+    const data = join(files.dir, "cos-data");
+    const state = join(files.dir, "clean-state.json");
+    await mkdir(join(data, "examplebucket-1250000000"), { recursive: true });
+    await writeFile(join(data, "examplebucket-1250000000", "object"), "x");
+    await writeFile(state, "{}");
+    const run = await new Promise<{ code: number | null; stdout: string }>((done) => {
+      const child = spawn("npm", ["run", "-s", "clean:local"], { cwd: root, env: { ...process.env, COS_LOCAL_DATA: data, COS_UPLOAD_STATE: state }, stdio: ["ignore", "pipe", "inherit"] });
+      let stdout = "";
+      child.stdout.on("data", (chunk) => (stdout += chunk));
+      child.once("close", (code) => done({ code, stdout }));
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`removed ${data}`);
+    expect(existsSync(data)).toBe(false);
+    expect(existsSync(state)).toBe(false);
   }, 30_000);
 });

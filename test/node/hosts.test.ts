@@ -8,8 +8,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../../bench/workerd.js";
+import { startNodeServer } from "../../worker/src/hosts/node.js";
 import { createUploader } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
 import { fixtures, OLD_BUCKET, runTool, SECRET_ID, SECRET_KEY, startEmulator } from "./harness";
@@ -49,6 +51,24 @@ async function started(command: string, args: string[], options: { cwd: string; 
     await new Promise((done) => setTimeout(done, 100));
   }
 }
+
+/** Runs a command to its end; its exit code and everything it printed. */
+function finished(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<{ code: number | null; output: string }> {
+  // npm's own environment (registry, certificates) passes through: `npm run` and `npm exec` need it.
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...npmEnvironment(), ...options.env } as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  return new Promise((done) => child.once("close", (code) => done({ code, output })));
+}
+
+/** What npm needs to reach its registry here (proxy, certificates, cache), and nothing of the signer's. */
+const npmEnvironment = () =>
+  Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !/^(COS_|AUTH_|UPLOAD_|STS_)/.test(entry[0])));
+
+/** `node` of an older release, from the npm registry's `node` package (cached by npm after the first run). */
+const olderNode = (major: number, args: string[]) => ["npm", ["exec", "--yes", `--package=node@${major}`, "--", "node", ...args]] as const;
 
 async function uploadThrough(signerUrl: string, method: "put" | "post"): Promise<void> {
   const bytes = randomBytes(40_000);
@@ -109,6 +129,58 @@ describe("npm run start:node (dist/node/server.mjs)", () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe("Node versions (SCF's Node runtimes: 16.13 and older, 18.15, 20.19, 22.21, 24.11)", () => {
+  it("on Node 18, the oldest supported: the built server answers and signs PUT and POST uploads that COS accepts", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const [command, args] = olderNode(18, [join(root, "dist/node/server.mjs")]);
+    await started(command, [...args], { cwd: root, env: { ...npmEnvironment(), ...signerEnv(), PORT: String(port), HOST: "127.0.0.1" } }, url);
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: "ok" });
+    await uploadThrough(url, "put");
+    await uploadThrough(url, "post");
+  }, 120_000);
+
+  it("on Node 16: refuses to start, saying which Node it needs", async () => {
+    const [command, args] = olderNode(16, [join(root, "dist/node/server.mjs")]);
+    const run = await finished(command, [...args], { cwd: root, env: { ...signerEnv(), PORT: String(await freePort()), HOST: "127.0.0.1" } });
+    expect(run.code).not.toBe(0);
+    expect(run.output).toContain("cos-edge-signer needs Node.js 18 or later");
+    expect(run.output).toContain("this is Node.js v16.");
+  }, 120_000);
+});
+
+describe("a failure the app's error handler cannot answer", () => {
+  it("is logged and answered 500 internal_error as JSON, not an empty 500", async () => {
+    const running = await startNodeServer({ env: signerEnv(), port: 0, hostname: "127.0.0.1" });
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    // The request id comes from crypto.randomUUID in every answer, the error handler's included.
+    const uuid = vi.spyOn(crypto, "randomUUID").mockImplementation(() => {
+      throw new Error("no randomness today");
+    });
+    try {
+      const response = await fetch(`${running.url}/healthz`);
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ error: { code: "internal_error", message: expect.any(String) } });
+      expect(logged.mock.calls.flat().join("\n")).toContain("no randomness today");
+    } finally {
+      uuid.mockRestore();
+      logged.mockRestore();
+      await running.close();
+    }
+  });
+});
+
+describe("npm run start:node without configuration", () => {
+  it.skipIf(existsSync(join(root, ".env")))("fails at start with the configuration error and exit code 1, listening on nothing", async () => {
+    const port = await freePort();
+    const run = await finished("npm", ["run", "start:node"], { cwd: root, env: { PORT: String(port), HOST: "127.0.0.1" } });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('"code":"config_invalid"');
+    expect(run.output).toContain("not started: COS_");
+    expect(run.output).not.toContain("listening on");
+  }, 120_000);
 });
 
 describe("the Node server's in-process rate limits", () => {

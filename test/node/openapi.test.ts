@@ -3,6 +3,7 @@
  * nothing else), and real answers — successes against the COS emulator and refusals — validate against it with a
  * JSON Schema validator we did not write (ajv, draft 2020-12 as OpenAPI 3.1 uses).
  */
+import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
@@ -79,16 +80,35 @@ describe("public/openapi.json", () => {
     expect([...new Set(served)].sort()).toEqual(documented.sort());
   });
 
-  it("is what `wrangler dev` serves (a static asset) and what the other hosts serve", async () => {
+  it("passes Redocly's lint with its default (recommended) ruleset: no error, no warning", async () => {
+    const lint = await new Promise<{ code: number; output: string }>((done) =>
+      execFile(process.execPath, [join(root, "node_modules/@redocly/cli/bin/cli.js"), "lint", "public/openapi.json", "--format=stylish"], { cwd: root }, (error, stdout, stderr) =>
+        done({ code: typeof error?.code === "number" ? error.code : 0, output: stdout + stderr }),
+      ),
+    );
+    expect(lint.code, lint.output).toBe(0);
+    expect(lint.output).toContain("Your API description is valid");
+    expect(lint.output).not.toMatch(/\bwarning\b/);
+  }, 60_000);
+
+  it("is what `wrangler dev` serves (from the static assets) and what the other hosts serve, with every answer's headers", async () => {
     const signer = await startSigner({});
+    const expectApiHeaders = (response: Response) => {
+      expect(response.headers.get("Cache-Control")).toBe("no-store");
+      expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(response.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
+    };
     try {
       const response = await fetch(`${signer.url}/openapi.json`);
       expect(response.status).toBe(200);
+      expectApiHeaders(response);
       expect(await response.json()).toEqual(document);
     } finally {
       await signer.dispose();
     }
     const node = await createApp({ openApi: document }).request("http://signer.test/openapi.json", {}, env);
+    expectApiHeaders(node);
     expect(await node.json()).toEqual(document);
   }, 60_000);
 });

@@ -129,18 +129,13 @@ function freshModule(name: string): SdkClass {
 }
 
 /**
- * cos-wx-sdk-v5's published build (what a Mini Program's npm build takes), with `wx` as the Node adapter plus the
- * base-library facts it reads: ≥ 2.10.0, whose ranged readFile (which the adapter implements) slice uploads need.
- * Its UMD wrapper names `window` once while loading.
+ * cos-wx-sdk-v5's published build (what a Mini Program's npm build takes), with `wx` as the Node adapter, which
+ * reports the base library (≥ 2.10.0, whose ranged readFile slice uploads need). Its UMD wrapper names `window` once
+ * while loading.
  */
 function loadWxSdk(): SdkClass {
   const global = globalThis as { wx?: unknown; window?: unknown };
-  global.wx = {
-    ...wxNode,
-    canIUse: (api: string) => api === "getAppBaseInfo" || api === "getDeviceInfo",
-    getAppBaseInfo: () => ({ SDKVersion: "3.6.0" }),
-    getDeviceInfo: () => ({ platform: "android" }),
-  };
+  global.wx = wxNode;
   global.window = globalThis;
   try {
     return freshModule("cos-wx-sdk-v5");

@@ -47,7 +47,8 @@ import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./up
 import { authorizeSdkRequest, checkSdkRequest } from "./sdk/authorization.js";
 import { credentialsFor } from "./sdk/credentials.js";
 
-type Bindings = SignerEnv;
+/** ASSETS: Workers' static files (public/), where /openapi.json is read on Workers. */
+type Bindings = SignerEnv & { ASSETS?: { fetch(request: Request): Promise<Response> } };
 /** `user`: the caller's key segment (AUTH_MODE=wechat), or "" when anyone may sign (AUTH_MODE=none). */
 export type AppEnv = {
   Bindings: Bindings;
@@ -59,7 +60,7 @@ export interface AppOptions {
   readonly clientAddress?: ClientAddressSource;
   /**
    * The OpenAPI document (public/openapi.json), served at GET /openapi.json by hosts without static files. Workers
-   * serves the file as a static asset instead ([assets] in wrangler.toml), keeping it out of the Worker's bundle.
+   * reads the file from its static assets instead ([assets] in wrangler.toml), keeping it out of the Worker's bundle.
    */
   readonly openApi?: object;
 }
@@ -93,6 +94,9 @@ function configOf(c: Context<AppEnv>): SignerConfig {
   return config;
 }
 
+/** Refusals that are a client's normal next step, not a mistake: logged at info, not as warnings. */
+const EXPECTED_REFUSALS = new Set(["multipart_required"]);
+
 /**
  * The error answer, and its log line: no secrets, no tokens, no keys; the user only as the first characters of its
  * segment; a client's own request id apart from ours.
@@ -101,7 +105,7 @@ function fail(c: Context<AppEnv>, status: number, code: string, message: string,
   const clientRequestId = c.req.header("X-Request-Id");
   const user = c.get("user");
   const line = JSON.stringify({
-    level: status >= 500 ? "error" : "warn",
+    level: status >= 500 ? "error" : EXPECTED_REFUSALS.has(code) ? "info" : "warn",
     requestId: requestIdOf(c),
     method: c.req.method,
     path: c.req.path.slice(0, 100),
@@ -114,6 +118,7 @@ function fail(c: Context<AppEnv>, status: number, code: string, message: string,
     ...(cause ? { error: cause.name } : {}),
   });
   if (status >= 500) console.error(line);
+  else if (EXPECTED_REFUSALS.has(code)) console.log(line);
   else console.warn(line);
   return respond(c, { error: { code, message: cause ? "the signer failed; see the Worker logs" : message } }, status, headers);
 }
@@ -204,7 +209,13 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
       await next();
     });
 
-  if (openApi) app.get("/openapi.json", (c) => respond(c, openApi));
+  app.get("/openapi.json", async (c) => {
+    if (openApi) return respond(c, openApi);
+    // Workers: the static file (run_worker_first in wrangler.toml), with the headers every answer has.
+    const file = await c.env.ASSETS?.fetch(c.req.raw);
+    if (!file?.ok) return fail(c, 404, "not_found", "no OpenAPI document here");
+    return new Response(file.body, { headers: { ...API_HEADERS, "X-Request-Id": requestIdOf(c) } });
+  });
 
   app.get("/healthz", (c) => {
     configOf(c);

@@ -4,13 +4,25 @@
  * and SIGINT stop it gracefully: requests in flight finish, new ones are refused.
  */
 import { existsSync } from "node:fs";
+import { signerConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
 import { startNodeServer } from "./node.js";
 
 // Node 20.12+ reads a .env file itself; on older runtimes (SCF offers Node 18) set the environment instead.
 if (existsSync(".env") && typeof process.loadEnvFile === "function") process.loadEnvFile(".env");
 
+const env = { ...process.env };
+// A server that listens only to answer config_invalid on every route helps nobody: refuse to start instead.
+try {
+  signerConfig(env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(JSON.stringify({ level: "error", code: error.code, message: `not started: ${error.message}` }));
+  console.error("Set the variables in the environment or in a .env file here (docs/deploying.md#where-to-run-it).");
+  process.exit(1);
+}
 const port = Number(process.env.PORT ?? 8787);
-const running = await startNodeServer({ env: { ...process.env }, port, hostname: process.env.HOST ?? "0.0.0.0" });
+const running = await startNodeServer({ env, port, hostname: process.env.HOST ?? "0.0.0.0" });
 console.log(JSON.stringify({ level: "info", message: `cos-edge-signer listening on ${running.url}` }));
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -3,11 +3,26 @@
  * variable names, with in-process rate limits. Used by `npm run start:node` and the Tencent SCF bundle.
  */
 import { type ServerType, serve } from "@hono/node-server";
+import { webcrypto } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import openApi from "../../../public/openapi.json";
 import { createApp } from "../app.js";
+import { API_HEADERS } from "../responses.js";
 import type { SignerEnv } from "../config.js";
 import { inProcessLimiters } from "./in-process-limiter.js";
+
+// WebCrypto is a global from Node 19 on; Node 18 (an SCF runtime) has it only as node:crypto's webcrypto.
+globalThis.crypto ??= webcrypto as Crypto;
+
+/**
+ * The answer when the app itself throws — its error handler failed, so nothing else would log it and the server
+ * would answer an empty 500: one log line, and the JSON error every other failure gets.
+ */
+function unhandled(error: unknown): Response {
+  console.error(JSON.stringify({ level: "error", message: "the error handler failed", error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
+  const body = { error: { code: "internal_error", message: "the signer failed; see the server log" } };
+  return new Response(JSON.stringify(body), { status: 500, headers: API_HEADERS });
+}
 
 export interface NodeServerOptions {
   /** The variables and secrets, as on Workers (`UPLOAD_PROFILES` as JSON). */
@@ -48,9 +63,13 @@ export function startNodeServer({ env, port, hostname }: NodeServerOptions): Pro
   return new Promise((resolve) => {
     const server = serve(
       {
-        fetch: (request, node: { incoming?: { socket?: { remoteAddress?: string } } }) => {
+        fetch: async (request, node: { incoming?: { socket?: { remoteAddress?: string } } }) => {
           addresses.remember(request, node.incoming?.socket?.remoteAddress);
-          return app.fetch(request, bindings);
+          try {
+            return await app.fetch(request, bindings);
+          } catch (error) {
+            return unhandled(error);
+          }
         },
         port,
         hostname,

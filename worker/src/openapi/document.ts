@@ -348,7 +348,8 @@ export function openApiDocument(version: string): object {
       [route.method]: {
         summary: route.summary,
         operationId: `${route.method}${route.path.replace(/\/(\w)/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "")}`,
-        ...(route.session ? { security: [{ session: [] }, {}] } : {}),
+        // Open routes say so (an empty list), rather than leaving "no security" to be guessed.
+        security: route.session ? [{ session: [] }, {}] : [],
         ...(route.query
           ? { parameters: Object.entries(route.query).map(([name, { required, schema }]) => ({ name, in: "query", required, schema: publicSchema(schema) })) }
           : {}),
@@ -366,7 +367,10 @@ export function openApiDocument(version: string): object {
       title: "cos-edge-signer",
       version,
       description: "Signs Tencent Cloud COS uploads for WeChat Mini Programs. Every error is JSON {error: {code, message}}; see docs/api.md.",
+      license: { name: "MIT", identifier: "MIT" },
     },
+    // Relative: the signer's own origin, wherever it runs (the document is served there at /openapi.json).
+    servers: [{ url: "/", description: "the signer that serves this document" }],
     components: {
       schemas: {
         Error: {
