@@ -66,36 +66,52 @@ describe("Worker entry with wrangler.toml defaults", () => {
   });
 
   it("lets an SDK slice-upload 2 GB in 1 MB parts within one minute of calls (2,048 parts + 4 calls), then limits it", async () => {
-    const { token } = (await (await session("code-sdk-slicer", "203.0.113.20")).json()) as { token: string };
-    const keyResponse = await worker.fetch("https://signer.example/v1/cos/keys", {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: '{"ext":"mp4"}',
-    });
-    const { Key } = (await keyResponse.json()) as { Key: string };
-    const part = (partNumber: number) =>
-      worker.fetch("https://signer.example/v1/cos/authorization", {
+    // The limiter's windows are aligned to the wall clock (whole minutes): 2,401 calls that straddle a boundary prove
+    // nothing, so such a run is done again by a fresh user, which then starts early in its minute.
+    const minute = () => Math.floor(Date.now() / 60_000);
+    async function sliceUpload(code: string, address: string) {
+      const started = minute();
+      const { token } = (await (await session(code, address)).json()) as { token: string };
+      const keyResponse = await worker.fetch("https://signer.example/v1/cos/keys", {
         method: "POST",
         headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        body: JSON.stringify({
-          Bucket: "examplebucket-1250000000",
-          Region: "ap-guangzhou",
-          Method: "put",
-          Pathname: `/examplebucket-1250000000/${Key}`,
-          Query: { partNumber, uploadId: "1764547200000f0e1d2c3b4a5968778695a4b3c2" },
-          Headers: { "Content-Length": 1048576, Host: "cos.ap-guangzhou.myqcloud.com" },
-        }),
+        body: '{"ext":"mp4"}',
       });
-    const statuses = new Map<number, number>();
-    // The key, then initiate, list, complete and the 2,048 parts: 2,052 calls; the limit is 2,400 a minute.
-    for (let partNumber = 1; partNumber <= 2051; partNumber++) {
-      const { status } = await part(Math.min(partNumber, 10_000));
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      const { Key } = (await keyResponse.json()) as { Key: string };
+      const part = (partNumber: number) =>
+        worker.fetch("https://signer.example/v1/cos/authorization", {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify({
+            Bucket: "examplebucket-1250000000",
+            Region: "ap-guangzhou",
+            Method: "put",
+            Pathname: `/examplebucket-1250000000/${Key}`,
+            Query: { partNumber, uploadId: "1764547200000f0e1d2c3b4a5968778695a4b3c2" },
+            Headers: { "Content-Length": 1048576, Host: "cos.ap-guangzhou.myqcloud.com" },
+          }),
+        });
+      const parts = new Map<number, number>();
+      // The key, then initiate, list, complete and the 2,048 parts: 2,052 calls; the limit is 2,400 a minute.
+      for (let partNumber = 1; partNumber <= 2051; partNumber++) {
+        const { status } = await part(Math.min(partNumber, 10_000));
+        parts.set(status, (parts.get(status) ?? 0) + 1);
+      }
+      const rest = new Map<number, number>();
+      for (let call = 2053; call <= 2400; call++) {
+        const { status } = await part(1);
+        rest.set(status, (rest.get(status) ?? 0) + 1);
+      }
+      const over = (await part(1)).status;
+      return { oneWindow: minute() === started, parts, rest, over };
     }
-    expect(statuses).toEqual(new Map([[200, 2051]]));
-    for (let call = 2053; call <= 2400; call++) expect((await part(1)).status).toBe(200);
-    expect((await part(1)).status).toBe(429);
-  }, 60_000);
+    let run = await sliceUpload("code-sdk-slicer", "203.0.113.20");
+    if (!run.oneWindow) run = await sliceUpload("code-sdk-slicer-again", "203.0.113.21");
+    expect(run.oneWindow).toBe(true);
+    expect(run.parts).toEqual(new Map([[200, 2051]]));
+    expect(run.rest).toEqual(new Map([[200, 348]]));
+    expect(run.over).toBe(429);
+  }, 120_000);
 
   it("limits logins per address: 429 after 20 a minute", async () => {
     const statuses: number[] = [];
