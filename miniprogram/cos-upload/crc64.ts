@@ -6,47 +6,40 @@
 type Halves = [hi: number, lo: number];
 
 const POLY: Halves = [0xc96c5795, 0xd7870f42];
-let table: Uint32Array | undefined;
-
-/** 256 entries of (hi, lo), built on first use. */
-function crcTable(): Uint32Array {
-  if (table) return table;
-  table = new Uint32Array(512);
-  for (let n = 0; n < 256; n++) {
-    let hi = 0;
-    let lo = n;
-    for (let bit = 0; bit < 8; bit++) {
-      const carry = lo & 1;
-      lo = (lo >>> 1) | ((hi & 1) << 31);
-      hi >>>= 1;
-      if (carry) {
-        hi ^= POLY[0];
-        lo ^= POLY[1];
-      }
+// 256 entries of (hi, lo).
+const table = new Uint32Array(512);
+for (let n = 0; n < 256; n++) {
+  let hi = 0;
+  let lo = n;
+  for (let bit = 0; bit < 8; bit++) {
+    const carry = lo & 1;
+    lo = (lo >>> 1) | ((hi & 1) << 31);
+    hi >>>= 1;
+    if (carry) {
+      hi ^= POLY[0];
+      lo ^= POLY[1];
     }
-    table[2 * n] = hi;
-    table[2 * n + 1] = lo;
   }
-  return table;
+  table[2 * n] = hi;
+  table[2 * n + 1] = lo;
 }
 
-const hex = ([hi, lo]: Halves) => (hi >>> 0).toString(16).padStart(8, "0") + (lo >>> 0).toString(16).padStart(8, "0");
-const halves = (value: string): Halves => [parseInt(value.slice(0, 8), 16), parseInt(value.slice(8), 16)];
+const text = ([hi, lo]: Halves) => `${hi >>> 0}.${lo >>> 0}`;
+const halves = (value: string) => value.split(".").map(Number) as Halves;
 
-export function crc64(data: ArrayBuffer | Uint8Array): string {
-  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-  const t = crcTable();
+export function crc64(data: ArrayBuffer): string {
+  const bytes = new Uint8Array(data);
   let hi = ~0;
   let lo = ~0;
   for (let i = 0; i < bytes.length; i++) {
     const index = 2 * ((lo ^ bytes[i]!) & 0xff);
-    lo = ((lo >>> 8) | (hi << 24)) ^ t[index + 1]!;
-    hi = (hi >>> 8) ^ t[index]!;
+    lo = ((lo >>> 8) | (hi << 24)) ^ table[index + 1]!;
+    hi = (hi >>> 8) ^ table[index]!;
   }
-  return hex([~hi, ~lo]);
+  return text([~hi, ~lo]);
 }
 
-/** COS's decimal header value → 16 hex digits (arithmetic modulo 2^64 in halves). */
+/** COS's decimal header value → "hi.lo" (arithmetic modulo 2^64 in halves). */
 export function fromDecimal(decimal: string): string {
   let hi = 0;
   let lo = 0;
@@ -55,7 +48,7 @@ export function fromDecimal(decimal: string): string {
     lo = low >>> 0;
     hi = (hi * 10 + Math.floor(low / 2 ** 32)) >>> 0;
   }
-  return hex([hi, lo]);
+  return text([hi, lo]);
 }
 
 // GF(2) 64×64 matrices as 128 numbers (row i: hi, lo), for combining CRCs (zlib's crc32_combine, in 64 bits).
@@ -96,5 +89,5 @@ export function crc64Combine(first: string, second: string, secondLength: number
   if (secondLength === 0) return first;
   const [hi, lo] = times(appendZeros(secondLength), halves(first));
   const [hi2, lo2] = halves(second);
-  return hex([hi ^ hi2, lo ^ lo2]);
+  return text([hi ^ hi2, lo ^ lo2]);
 }

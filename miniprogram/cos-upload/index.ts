@@ -94,7 +94,7 @@ export interface PendingUpload {
   partCount: number;
   /** The file's modification time (seconds) when the upload began: a changed file starts afresh. */
   modified?: number;
-  /** CRC-64 (16 hex digits) of each part COS confirmed holding, by part number. */
+  /** CRC-64 (its 32-bit halves, "hi.lo") of each part COS confirmed holding, by part number. */
   crcs: Record<string, string>;
 }
 
@@ -136,22 +136,21 @@ export function createUploader(options: UploaderOptions) {
   const concurrency = options.concurrency ?? 3;
   const signer = options.signerUrl.replace(/\/+$/, "");
   const wx = () => options.wx ?? (globalThis as unknown as { wx: WxLike }).wx;
+  const app = wx() as WxLike | undefined;
   // The session token, shared by every upload of this uploader (one login for all of them).
   let token: Promise<string> | undefined;
   // Bytes a second one request carried, as parts landed (0: not measured yet). Fits part sizes and timeouts.
   let rate = 0;
   // Each upload under way, by file path: a new upload of the same file first stops the old one and waits for it.
-  const running = new Map<string, { stop(): void; settled: Promise<unknown> }>();
+  const running = new Map<string, { op: ReturnType<typeof operation>; settled: Promise<unknown> }>();
   // While the app is in the background: resolves when it is shown again.
   let hidden: Promise<void> | undefined;
   let shown = () => {};
   let grace: ReturnType<typeof setTimeout> | undefined;
-  const live = new Set<ReturnType<typeof operation>>();
-  const app = options.wx ?? (globalThis as unknown as { wx?: WxLike }).wx;
   app?.onAppHide?.(() => {
     hidden ??= new Promise((resolve) => (shown = resolve));
     // WeChat fails what is still open 5 s after hiding: cut it a little before, to be sent again once shown.
-    grace = setTimeout(() => live.forEach((op) => op.interrupt(new UploadError("paused", "the app went to the background", "network"))), 4000);
+    grace = setTimeout(() => running.forEach(({ op }) => op.interrupt(new UploadError("paused", "app hidden", "network"))), 4000);
   });
   app?.onAppShow?.(() => {
     if (grace) clearTimeout(grace);
@@ -282,6 +281,7 @@ export function createUploader(options: UploaderOptions) {
     const op = operation();
     const { call, send, ask, retrying, progressed } = op;
     let pending: PendingUpload | undefined;
+    const storeKey = `${STORE}${request.filePath}`;
 
     // The whole file, or `length` bytes from `position` (never the whole of a big file).
     const readFile = (position?: number, length?: number) =>
@@ -315,8 +315,8 @@ export function createUploader(options: UploaderOptions) {
       const crc = crc64(data);
       const { statusCode, data: body, header: headers = {} } = await send(url, "PUT", header, data, transferTimeout(data.byteLength, tries));
       if (statusCode > 299) throw cosError(statusCode, body);
-      const theirs = headers["x-cos-hash-crc64ecma"] ?? headers["X-Cos-Hash-Crc64ecma"];
-      if (theirs && fromDecimal(theirs) !== crc) throw new UploadError("part_corrupted", "COS received other bytes than were sent", "network");
+      const theirs = headers["x-cos-hash-crc64ecma"];
+      if (theirs && fromDecimal(theirs) !== crc) throw new UploadError("part_corrupted", "bytes changed on the way", "network");
       const measured = data.byteLength / Math.max(Date.now() - started, 1) * 1000;
       rate = rate ? (rate + measured) / 2 : measured;
       progressed();
@@ -329,7 +329,7 @@ export function createUploader(options: UploaderOptions) {
         // No progress event for stallMs: the POST is stalled.
         const watch = () => {
           if (watchdog) clearTimeout(watchdog);
-          watchdog = setTimeout(() => (fail(networkError("uploadFile:fail timeout (stalled)")), task.abort()), stallMs);
+          watchdog = setTimeout(() => (fail(networkError("uploadFile:fail timeout")), task.abort()), stallMs);
         };
         const settle = (then: () => void) => (watchdog && clearTimeout(watchdog), then());
         const task = wx().uploadFile({
@@ -354,24 +354,22 @@ export function createUploader(options: UploaderOptions) {
       request.onProgress?.({ percent: totalBytes ? Math.floor((sentBytes / totalBytes) * 100) : 100, sentBytes, totalBytes });
 
     // One PUT or POST; each try gets a fresh descriptor (a new key and a signature that has not expired).
-    const single = (tries: number): Promise<UploadResult> =>
-      (async () => {
-        let data = method === "put" && request.size === undefined ? await readFile() : undefined;
-        const size = data?.byteLength ?? request.size;
-        const descriptor = await ask<Descriptor>("/v1/uploads", { ...terms(size), method });
-        if (method === "put") {
-          data ??= await readFile();
-          await put(descriptor.url, descriptor.headers, data, tries);
-          progress(data.byteLength, data.byteLength);
-        } else {
-          await post(descriptor, size ?? 0);
-        }
-        return { key: descriptor.key, url: descriptor.objectUrl, method: descriptor.method };
-      })();
+    async function single(tries: number): Promise<UploadResult> {
+      let data = method === "put" && request.size === undefined ? await readFile() : undefined;
+      const size = data?.byteLength ?? request.size;
+      const descriptor = await ask<Descriptor>("/v1/uploads", { ...terms(size), method });
+      if (method === "put") {
+        data ??= await readFile();
+        await put(descriptor.url, descriptor.headers, data, tries);
+        progress(data.byteLength, data.byteLength);
+      } else {
+        await post(descriptor, size ?? 0);
+      }
+      return { key: descriptor.key, url: descriptor.objectUrl, method: descriptor.method };
+    }
 
     // Part by part: what is kept in storage lets `resume()` go on after the app was killed.
     async function multipart(size: number): Promise<UploadResult> {
-      const storeKey = `${STORE}${request.filePath}`;
       const stored = wx().getStorageSync(storeKey) as PendingUpload | "";
       const mtime = await modified();
       const signed = new Map<number, SignedPart>();
@@ -446,17 +444,17 @@ export function createUploader(options: UploaderOptions) {
       // End to end: COS's CRC-64 of the object against the one the parts' local bytes make.
       let whole = crcs[1]!;
       for (let n = 2; n <= partCount; n++) whole = crc64Combine(whole, crcs[n]!, length(n));
-      if (done.crc64 && fromDecimal(done.crc64) !== whole) throw new UploadError("object_mismatch", "the object COS holds differs from the file", "cos");
+      if (done.crc64 && fromDecimal(done.crc64) !== whole) throw new UploadError("object_mismatch", "the object differs from the file", "cos");
       return { ...done, method: "PUT" };
     }
 
     async function run(): Promise<UploadResult> {
       const { size } = request;
       const previous = running.get(request.filePath);
-      previous?.stop();
+      previous?.op.stop();
       await previous?.settled;
       // Known to be large, or already under way as multipart: part by part from the start.
-      if (size && (size > (options.multipartAboveBytes ?? 4 * MiB) || (wx().getStorageSync(`${STORE}${request.filePath}`) as Partial<PendingUpload>).size === size)) {
+      if (size && (size > (options.multipartAboveBytes ?? 4 * MiB) || (wx().getStorageSync(storeKey) as Partial<PendingUpload>).size === size)) {
         try {
           return await multipart(size);
         } catch (error) {
@@ -471,10 +469,8 @@ export function createUploader(options: UploaderOptions) {
       }
     }
 
-    const entry = { stop: () => op.stop(), settled: Promise.resolve() as Promise<unknown> };
-    live.add(op);
+    const entry = { op, settled: Promise.resolve() as Promise<unknown> };
     const task = run().finally(() => {
-      live.delete(op);
       if (running.get(request.filePath) === entry) running.delete(request.filePath);
     });
     entry.settled = task.catch(() => undefined);
