@@ -41,11 +41,12 @@ function send(
   fail: (errMsg: string) => void,
 ): Sent {
   const target = new URL(url);
-  const options: RequestOptions = { method, headers, lookup: lookup as never, timeout: timeout ?? 60000 };
+  const options: RequestOptions = { method, headers, lookup: lookup as never };
   let settled = false;
   const settle = (action: () => void) => {
     if (!settled) {
       settled = true;
+      clearTimeout(timer);
       action();
     }
   };
@@ -61,10 +62,11 @@ function send(
       req.destroy();
     },
   };
-  req.on("timeout", () => {
+  // WeChat's `timeout` covers the whole request, however busy the connection (default 60 s), not idle time.
+  const timer = setTimeout(() => {
     settle(() => fail(`${prefix}:fail timeout`));
     req.destroy();
-  });
+  }, timeout ?? 60000);
   req.on("error", (error) => settle(() => fail(`${prefix}:fail ${error.message}`)));
   void (async () => {
     let written = 0;

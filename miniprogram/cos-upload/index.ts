@@ -2,6 +2,7 @@
  * cos-upload: upload a file from a Mini Program straight to Tencent COS with a descriptor from cos-edge-signer.
  * No crypto and no keys here: the signer decides the key and signs; this only asks and sends.
  */
+import { crc64, crc64Combine, fromDecimal } from "./crc64";
 import { cosError, networkError, UploadError } from "./errors";
 import type { WxLike } from "./wx-like";
 
@@ -21,14 +22,22 @@ export interface UploaderOptions {
    * for later uploads, and ask again — once. Default true.
    */
   login?: boolean;
-  /** Tries in all, for network errors, 429 (after its Retry-After, if at most a minute) and 5xx only. Default 3. */
+  /**
+   * How long an upload may go without progress (no part landed at COS, no byte of a POST reported sent)
+   * before it gives up; until then network errors, timeouts, 429 and 5xx are retried with backoff. A multipart upload
+   * that gives up stays pending for `resume()`. Default 120 000 ms (a 30 s outage passes).
+   */
+  giveUpAfterMs?: number;
+  /** Tries per request at most, on top of giveUpAfterMs. Default: no limit. */
   maxAttempts?: number;
-  /** Per request. Default 60 000 ms. */
-  timeoutMs?: number;
+  /** A POST with no progress event for this long, or a signer call without an answer, is cut and retried. Default 20 000 ms. */
+  stallMs?: number;
   /** Parts of a multipart upload in flight at once (WeChat allows 10 requests). Default 3. */
   concurrency?: number;
-  /** First retry delay, doubled each time. Default 500 ms. */
+  /** First retry delay, doubled after each failure without progress up to 4 s, with jitter. Default 500 ms. */
   backoffMs?: number;
+  /** A file of known size above this goes multipart at once, so a dropped connection costs one part. Default 4 MiB. */
+  multipartAboveBytes?: number;
 }
 
 export interface UploadProgress {
@@ -52,7 +61,10 @@ export interface UploadOptions {
   contentType?: string;
   /** "post" (wx.uploadFile: streams from disk, reports progress; default) or "put" (wx.request with the bytes). */
   method?: "put" | "post";
-  /** Bytes a part, when the upload goes multipart (at least 1 MiB; default: the signer's, 5 MiB). */
+  /**
+   * Bytes a part, when the upload goes multipart (at least 1 MiB). Default: fitted to the rate this uploader's parts
+   * landed at — 1 MiB on an unknown or slow link, up to 16 MiB on a fast one (about 2 s of sending a part).
+   */
   partSize?: number;
   onProgress?: (progress: UploadProgress) => void;
 }
@@ -62,7 +74,10 @@ export interface UploadResult {
   /** The object's URL. */
   url: string;
   method: "PUT" | "POST";
-  /** After a multipart upload: the object's size, ETag and CRC-64 (x-cos-hash-crc64ecma) as COS reports them. */
+  /**
+   * After a multipart upload: the object's size, ETag and CRC-64 (x-cos-hash-crc64ecma, decimal) as COS reports them;
+   * the CRC-64 was checked against the local bytes.
+   */
   size?: number;
   etag?: string;
   crc64?: string | null;
@@ -77,6 +92,10 @@ export interface PendingUpload {
   token: string;
   partSize: number;
   partCount: number;
+  /** The file's modification time (seconds) when the upload began: a changed file starts afresh. */
+  modified?: number;
+  /** CRC-64 (its 32-bit halves, "hi.lo") of each part COS confirmed holding, by part number. */
+  crcs: Record<string, string>;
 }
 
 /** A promise of the result that can also be aborted (it then rejects with code "aborted"; a multipart upload is aborted on COS too). */
@@ -92,7 +111,20 @@ interface Descriptor {
   fileField?: string;
 }
 
+interface SignedPart {
+  partNumber: number;
+  url: string;
+  headers: Record<string, string>;
+}
+
 const readFailed = (message: string) => new UploadError("read_failed", message, "client");
+const MiB = 1024 * 1024;
+
+/** A `catch` that rethrows every error but the one with `code`, which the caller handles. */
+const unless = (code: string) => (error: unknown): undefined => {
+  if ((error as UploadError | undefined)?.code !== code) throw error;
+  return undefined;
+};
 
 /** Storage keys of pending multipart uploads: this prefix and the file path. */
 const STORE = "cos-upload:";
@@ -103,28 +135,52 @@ export function extensionOf(filePath: string): string {
 }
 
 export function createUploader(options: UploaderOptions) {
-  const maxAttempts = options.maxAttempts ?? 3;
-  const timeout = options.timeoutMs ?? 60000;
+  const maxAttempts = options.maxAttempts ?? Infinity;
+  const giveUpAfter = options.giveUpAfterMs ?? 120000;
+  const stallMs = options.stallMs ?? 20000;
   const backoff = options.backoffMs ?? 500;
+  const concurrency = options.concurrency ?? 3;
   const signer = options.signerUrl.replace(/\/+$/, "");
   const wx = () => options.wx ?? (globalThis as unknown as { wx: WxLike }).wx;
+  const app = wx() as WxLike | undefined;
   // The session token, shared by every upload of this uploader (one login for all of them).
   let token: Promise<string> | undefined;
+  // Bytes a second one request carried, as parts landed (0: not measured yet). Fits part sizes and timeouts.
+  let rate = 0;
+  // Each upload under way, by file path: a new upload of the same file first stops the old one and waits for it.
+  const running = new Map<string, { op: ReturnType<typeof operation>; settled: Promise<unknown> }>();
+  // While the app is in the background: resolves when it is shown again.
+  let hidden: Promise<void> | undefined;
+  let shown = () => {};
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  app?.onAppHide?.(() => {
+    hidden ??= new Promise((resolve) => (shown = resolve));
+    // WeChat fails what is still open 5 s after hiding: cut it a little before, to be sent again once shown.
+    grace = setTimeout(() => running.forEach(({ op }) => op.interrupt(new UploadError("paused", "app hidden", "network"))), 4000);
+  });
+  app?.onAppShow?.(() => {
+    if (grace) clearTimeout(grace);
+    hidden = undefined;
+    shown();
+  });
 
-  /** The calls of one upload (or cancel): each wx call is tracked, so `stop()` cancels every one in flight. */
+  /** The calls of one upload (or cancel): each wx call is tracked, so they can be cut all at once. */
   function operation() {
-    const cancels = new Set<() => void>();
-    let aborted = false;
+    const cancels = new Set<(error: UploadError) => void>();
+    let stopped: UploadError | undefined;
+    let lastProgress = Date.now();
+    let failures = 0;
 
-    // Runs one wx call; `abort()` cancels every call in flight.
+    // Runs one wx call; `interrupt()` and `stop()` cancel every call in flight.
     const call = <T>(start: (done: (value: T) => void, fail: (error: UploadError) => void) => { abort(): void } | void) =>
       new Promise<T>((resolve, reject) => {
         let task: { abort(): void } | void;
-        const cancel = () => {
+        const cancel = (error: UploadError) => {
+          cancels.delete(cancel);
+          reject(error);
           task?.abort();
-          reject(networkError("aborted"));
         };
-        if (aborted) return cancel();
+        if (stopped) return reject(stopped);
         task = start(
           (value) => (cancels.delete(cancel), resolve(value)),
           (error) => (cancels.delete(cancel), reject(error)),
@@ -132,8 +188,20 @@ export function createUploader(options: UploaderOptions) {
         cancels.add(cancel);
       });
 
+    const sleep = (ms: number) =>
+      call<void>((done) => {
+        const timer = setTimeout(done, ms);
+        return { abort: () => clearTimeout(timer) };
+      });
+
+    // Bytes reached COS: the clock of giving up starts again (a signer that answers while COS cannot be reached is no progress).
+    const progressed = () => {
+      lastProgress = Date.now();
+      failures = 0;
+    };
+
     // One wx.request (an answer that is not JSON, such as COS's XML, arrives as text).
-    const send = (url: string, method: "POST" | "PUT", header: Record<string, string> | undefined, data: ArrayBuffer | Record<string, unknown>) =>
+    const send = (url: string, method: "POST" | "PUT", header: Record<string, string> | undefined, data: ArrayBuffer | Record<string, unknown>, timeout = stallMs) =>
       call<{ statusCode: number; data: unknown; header?: Record<string, string> }>((done, fail) =>
         wx().request({ url, method, header, data, timeout, success: done, fail: (error) => fail(networkError(error.errMsg)) }),
       );
@@ -171,22 +239,55 @@ export function createUploader(options: UploaderOptions) {
       }
     };
 
-    return {
+    /**
+     * Runs `work` until it succeeds, through network errors, timeouts, 429 (after its Retry-After, at most a minute)
+     * and 5xx — and 403 for a part, whose signature may have expired — with backoff and jitter, for as long as the
+     * upload keeps progressing (giveUpAfterMs); never while the app is hidden.
+     */
+    async function retrying<T>(work: (tries: number) => Promise<T>, retry403 = false): Promise<T> {
+      for (let tries = 1; ; tries++) {
+        if (hidden) {
+          await call<void>((done) => void hidden!.then(done));
+          progressed();
+        }
+        try {
+          return await work(tries);
+        } catch (error) {
+          if (!(error instanceof UploadError) || stopped) throw error;
+          if (error.code === "paused") continue;
+          const { retryAfter } = error;
+          const wait = retryAfter! >= 0 ? retryAfter! * 1000 : Math.min(backoff * 2 ** failures++, 4000) * (0.5 + Math.random() / 2);
+          const retry = error.retryable || (retry403 && error.status === 403);
+          if (!retry || tries >= maxAttempts || wait > 60000 || Date.now() + wait - lastProgress > giveUpAfter) throw error;
+          await sleep(wait);
+        }
+      }
+    }
+
+    const op = {
       call,
       send,
       ask,
-      stopped: () => aborted,
-      stop() {
-        aborted = true;
-        for (const cancel of cancels) cancel();
+      retrying,
+      progressed,
+      stopped: () => !!stopped,
+      interrupt(error: UploadError) {
+        for (const cancel of [...cancels]) cancel(error);
+      },
+      stop(error = networkError("aborted")) {
+        stopped ??= error;
+        op.interrupt(stopped);
       },
     };
+    return op;
   }
 
   function upload(request: UploadOptions): UploadTask {
     const method = request.method ?? "post";
-    const { call, send, ask, stop, stopped } = operation();
+    const op = operation();
+    const { call, send, ask, retrying, progressed } = op;
     let pending: PendingUpload | undefined;
+    const storeKey = `${STORE}${request.filePath}`;
 
     // The whole file, or `length` bytes from `position` (never the whole of a big file).
     const readFile = (position?: number, length?: number) =>
@@ -200,51 +301,66 @@ export function createUploader(options: UploaderOptions) {
         });
       });
 
+    // The file's modification time, where the runtime can tell it.
+    const modified = () =>
+      call<number | undefined>((done) => {
+        const files = wx().getFileSystemManager();
+        if (!files.stat) return done(undefined);
+        files.stat({ path: request.filePath, success: ({ stats }) => done((stats as { lastModifiedTime?: number }).lastModifiedTime), fail: () => done(undefined) });
+      });
+
     const terms = (size: number | undefined) => ({ profile: request.profile, ext: request.ext ?? extensionOf(request.filePath), size, contentType: request.contentType });
 
-    const put = async (url: string, header: Record<string, string> | undefined, data: ArrayBuffer) => {
-      const { statusCode, data: body } = await send(url, "PUT", header, data);
+    // A wx.request has no upload progress: its timeout gives a transfer time for its bytes at half the measured
+    // rate (or 8 KB/s before any was measured), doubled on each try, so a slow but moving transfer ends.
+    const transferTimeout = (bytes: number, tries: number) => (stallMs + (bytes * 1000) / (rate ? rate / 2 : 8192)) * 2 ** (tries - 1);
+
+    // A PUT whose bytes COS checksummed differently from ours was changed on the way: sent again.
+    const put = async (url: string, header: Record<string, string> | undefined, data: ArrayBuffer, tries: number) => {
+      const started = Date.now();
+      const crc = crc64(data);
+      const { statusCode, data: body, header: headers = {} } = await send(url, "PUT", header, data, transferTimeout(data.byteLength, tries));
       if (statusCode > 299) throw cosError(statusCode, body);
+      const theirs = headers["x-cos-hash-crc64ecma"];
+      if (theirs && fromDecimal(theirs) !== crc) throw new UploadError("part_corrupted", "bytes changed on the way", "network");
+      const measured = data.byteLength / Math.max(Date.now() - started, 1) * 1000;
+      rate = rate ? (rate + measured) / 2 : measured;
+      progressed();
+      return crc;
     };
 
-    const post = (descriptor: Descriptor) =>
+    const post = (descriptor: Descriptor, size: number) =>
       call<void>((done, fail) => {
+        let watchdog: ReturnType<typeof setTimeout> | undefined;
+        // No progress event for stallMs: the POST is stalled.
+        const watch = () => {
+          if (watchdog) clearTimeout(watchdog);
+          watchdog = setTimeout(() => (fail(networkError("uploadFile:fail timeout")), task.abort()), stallMs);
+        };
+        const settle = (then: () => void) => (watchdog && clearTimeout(watchdog), then());
         const task = wx().uploadFile({
           url: descriptor.url,
           filePath: request.filePath,
           name: "file",
           formData: descriptor.fields,
-          timeout,
-          success: ({ statusCode, data }) => (statusCode < 300 ? done() : fail(cosError(statusCode, data))),
-          fail: (error) => fail(networkError(error.errMsg)),
+          timeout: stallMs + (size * 1000) / 8192,
+          success: ({ statusCode, data }) => settle(() => (statusCode < 300 ? done() : fail(cosError(statusCode, data)))),
+          fail: (error) => settle(() => fail(networkError(error.errMsg))),
         });
-        task.onProgressUpdate((p) => progress(p.totalBytesSent, p.totalBytesExpectedToSend));
+        task.onProgressUpdate((p) => {
+          watch();
+          progressed();
+          progress(p.totalBytesSent, p.totalBytesExpectedToSend);
+        });
+        watch();
         return task;
       });
 
     const progress = (sentBytes: number, totalBytes: number) =>
       request.onProgress?.({ percent: totalBytes ? Math.floor((sentBytes / totalBytes) * 100) : 100, sentBytes, totalBytes });
 
-    // Retries `work` on network errors, 429 (after Retry-After, at most a minute) and 5xx — and on 403 for a part,
-    // whose signature may have expired — with backoff.
-    async function retrying<T>(work: (tries: number) => Promise<T>, retry403 = false): Promise<T> {
-      for (let tries = 1; ; tries++) {
-        try {
-          return await work(tries);
-        } catch (error) {
-          const { retryAfter } = error as UploadError;
-          const wait = retryAfter! >= 0 ? retryAfter! * 1000 : backoff * 2 ** (tries - 1) * (0.75 + Math.random() / 2);
-          if (!(error instanceof UploadError) || !(error.retryable || (retry403 && error.status === 403)) || tries >= maxAttempts || stopped() || wait > 60000) throw error;
-          await call<void>((done) => {
-            const timer = setTimeout(done, wait);
-            return { abort: () => clearTimeout(timer) };
-          });
-        }
-      }
-    }
-
-    // One PUT or POST; the signer sends files above its threshold to multipart, before a PUT reads a byte of them.
-    async function single(): Promise<UploadResult> {
+    // One PUT or POST; each try gets a fresh descriptor (a new key and a signature that has not expired).
+    async function single(tries: number): Promise<UploadResult> {
       let data = method === "put" && request.size === undefined ? await readFile() : undefined;
       const size = data?.byteLength ?? request.size;
       // An empty file goes as a form: the signer never signs an empty PUT (the shape of a copy).
@@ -252,46 +368,56 @@ export function createUploader(options: UploaderOptions) {
       const descriptor = await ask<Descriptor>("/v1/uploads", { ...terms(size), method: how });
       if (how === "put") {
         data ??= await readFile();
-        await put(descriptor.url, descriptor.headers, data);
+        await put(descriptor.url, descriptor.headers, data, tries);
         progress(data.byteLength, data.byteLength);
       } else {
-        await post(descriptor);
+        await post(descriptor, size ?? 0);
       }
       return { key: descriptor.key, url: descriptor.objectUrl, method: descriptor.method };
     }
 
     // Part by part: what is kept in storage lets `resume()` go on after the app was killed.
     async function multipart(size: number): Promise<UploadResult> {
-      const storeKey = `${STORE}${request.filePath}`;
       const stored = wx().getStorageSync(storeKey) as PendingUpload | "";
-      pending = stored && stored.size === size ? stored : { ...(await ask<PendingUpload>("/v1/multipart", { ...terms(size), partSize: request.partSize })), filePath: request.filePath };
-      const { token: uploadToken, partSize, partCount } = pending;
+      const mtime = await modified();
+      const signed = new Map<number, SignedPart>();
+      let held = new Set<number>();
+      // The same file as when the upload began (size and modification time), or it starts afresh.
+      if (stored && stored.size === size && stored.modified === mtime && stored.crcs) {
+        pending = stored;
+      } else {
+        if (stored) cancelPending(stored);
+        const partSize = request.partSize ?? Math.min(16, Math.max(1, Math.round((rate * 2) / MiB))) * MiB;
+        const { parts = [], ...fresh } = await retrying(() => ask<PendingUpload & { parts?: SignedPart[] }>("/v1/multipart", { ...terms(size), partSize }));
+        for (const part of parts) signed.set(part.partNumber, part);
+        pending = { ...fresh, filePath: request.filePath, modified: mtime, crcs: {} };
+      }
+      const { token: uploadToken, partSize, partCount, crcs } = pending;
       wx().setStorageSync(storeKey, pending);
       const length = (n: number) => Math.min(partSize, size - (n - 1) * partSize);
-      // COS's own list is the truth: a part counts as sent only when COS holds it whole. An upload the signer no
-      // longer knows (expired, aborted, completed elsewhere) is forgotten, so that the next try starts afresh.
       const complete = () => retrying(() => ask<UploadResult>("/v1/multipart/complete", { token: uploadToken }));
-      let listed: { parts: { partNumber: number; size: number }[] };
-      try {
-        listed = await retrying(() => ask<typeof listed>("/v1/multipart/list", { token: uploadToken }));
-      } catch (caught) {
-        const error = caught as UploadError;
-        // Completed already (the answer to an earlier complete was lost): the signer answers from the object.
-        const done = error.code === "upload_not_found" ? await complete().catch(() => undefined) : undefined;
-        if (done || (error.status ?? 500) < 500) wx().removeStorageSync(storeKey);
-        if (done) return { ...done, method: "PUT" };
-        throw error;
+      if (stored === pending) {
+        // COS's own list is the truth: a part counts as sent only when COS holds it whole and its CRC was recorded.
+        // An upload the signer no longer knows (expired, aborted, completed elsewhere) is forgotten, so the next try
+        // starts afresh.
+        const listed = await retrying(() => ask<{ parts: { partNumber: number; size: number }[] }>("/v1/multipart/list", { token: uploadToken })).catch((error: UploadError) => {
+          if (error.status! < 500) wx().removeStorageSync(storeKey);
+          if (error.code !== "upload_not_found") throw error;
+          // Completed already (the answer to an earlier complete was lost)? The signer answers from the object, or
+          // says the upload is gone for good.
+          return complete();
+        });
+        if (!("parts" in listed)) return { ...listed, method: "PUT" };
+        held = new Set(listed.parts.filter((part) => part.size === length(part.partNumber) && crcs[part.partNumber]).map((part) => part.partNumber));
       }
-      const held = new Set(listed.parts.filter((part) => part.size === length(part.partNumber)).map((part) => part.partNumber));
       const queue = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !held.has(n));
       let sent = size - queue.reduce((sum, n) => sum + length(n), 0);
       progress(sent, size);
-      const signed = new Map<number, { url: string; headers: Record<string, string> }>();
       // Signatures for the next 100 parts in one call, shared by the parts in flight.
       let signing: Promise<unknown> | undefined;
       const sign = async (n: number) => {
         while (!signed.has(n)) {
-          signing ??= ask<{ parts: { partNumber: number; url: string; headers: Record<string, string> }[] }>("/v1/multipart/parts", {
+          signing ??= ask<{ parts: SignedPart[] }>("/v1/multipart/parts", {
             token: uploadToken,
             partNumbers: [n, ...queue.filter((m) => !signed.has(m)).slice(0, 99)],
           })
@@ -300,43 +426,71 @@ export function createUploader(options: UploaderOptions) {
           await signing;
         }
       };
-      const send = (n: number) =>
+      const sendPart = (n: number) =>
         retrying(async (tries) => {
-          // A part refused once (an expired signature) is signed afresh.
-          if (tries > 1) signed.delete(n);
           await sign(n);
           const part = signed.get(n)!;
-          await put(part.url, part.headers, await readFile((n - 1) * partSize, length(n)));
+          crcs[n] = await put(part.url, part.headers, await readFile((n - 1) * partSize, length(n)), tries).catch((error: UploadError) => {
+            // A part refused (an expired signature) is signed afresh on its next try.
+            if (error.status === 403) signed.delete(n);
+            throw error;
+          });
+          wx().setStorageSync(storeKey, pending);
           progress((sent += length(n)), size);
         }, true);
+      // A part that fails for good stops every other request of the upload; the upload rejects only once none is
+      // left in flight, so that a resume never races the old workers.
+      let failure: unknown;
       await Promise.all(
-        Array.from({ length: options.concurrency ?? 3 }, async () => {
-          while (queue.length) await send(queue.shift()!);
+        Array.from({ length: concurrency }, async () => {
+          try {
+            while (queue.length && !failure) await sendPart(queue.shift()!);
+          } catch (error) {
+            failure ??= error;
+            op.stop(error as UploadError);
+          }
         }),
       );
+      if (failure) throw failure;
       const done = await complete();
       wx().removeStorageSync(storeKey);
+      // End to end: COS's CRC-64 of the object against the one the parts' local bytes make.
+      let whole = crcs[1]!;
+      for (let n = 2; n <= partCount; n++) whole = crc64Combine(whole, crcs[n]!, length(n));
+      if (done.crc64 && fromDecimal(done.crc64) !== whole) throw new UploadError("object_mismatch", "the object differs from the file", "cos");
       return { ...done, method: "PUT" };
     }
 
     async function run(): Promise<UploadResult> {
       const { size } = request;
-      // A multipart upload of this file already under way goes on.
-      if (size && (wx().getStorageSync(`${STORE}${request.filePath}`) as Partial<PendingUpload>).size === size) return multipart(size);
-      // Each try of a single upload gets a fresh descriptor: a new key and a signature that has not expired.
-      try {
-        return await retrying(single);
-      } catch (error) {
-        if (!(error instanceof UploadError && error.code === "multipart_required" && size !== undefined)) throw error;
-        return multipart(size);
+      const previous = running.get(request.filePath);
+      previous?.op.stop();
+      await previous?.settled;
+      // Known to be large, or already under way as multipart: part by part from the start.
+      // Multipart where it pays (or where a pending upload waits), one PUT/POST where the signer has multipart off;
+      // a single upload the signer sends to multipart goes there.
+      if (size && (size > (options.multipartAboveBytes ?? 4 * MiB) || (wx().getStorageSync(storeKey) as Partial<PendingUpload>).size === size)) {
+        const done = await multipart(size).catch(unless("multipart_off"));
+        if (done) return done;
       }
+      return retrying(single).catch((error) => {
+        if (size === undefined) throw error;
+        unless("multipart_required")(error);
+        return multipart(size);
+      });
     }
 
-    return Object.assign(run(), {
+    const entry = { op, settled: Promise.resolve() as Promise<unknown> };
+    const task = run().finally(() => {
+      if (running.get(request.filePath) === entry) running.delete(request.filePath);
+    });
+    entry.settled = task.catch(() => undefined);
+    running.set(request.filePath, entry);
+    return Object.assign(task, {
       abort() {
         // Once: a second abort() has nothing left to stop or to abort on COS.
-        if (stopped()) return;
-        stop();
+        if (op.stopped()) return;
+        op.stop();
         if (pending) cancelPending(pending);
       },
     });
@@ -350,7 +504,7 @@ export function createUploader(options: UploaderOptions) {
       .map((key) => wx().getStorageSync(key) as PendingUpload);
   }
 
-  /** Goes on with a pending upload: only the parts COS does not hold yet are sent. */
+  /** Goes on with a pending upload: only the parts COS holds whole are skipped (a changed file starts afresh). */
   function resume(pendingUpload: PendingUpload, onProgress?: UploadOptions["onProgress"]): UploadTask {
     return upload({ ...pendingUpload, method: "put", onProgress });
   }

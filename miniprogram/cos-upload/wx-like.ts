@@ -40,7 +40,12 @@ export interface WxLike {
   getFileSystemManager(): {
     /** `position` and `length` read a byte range (base library 2.10.0). */
     readFile(options: { filePath: string; position?: number; length?: number; success(result: { data: string | ArrayBuffer }): void; fail(error: WxFail): void }): void;
+    /** The file's size and modification time (seconds): what ties a pending upload to the file it was made from. */
+    stat?(options: { path: string; success(result: { stats: object }): void; fail(error: WxFail): void }): void;
   };
+  /** App lifecycle (WeChat fails requests still open 5 s after the app goes to the background): uploads pause and go on. */
+  onAppHide?(listener: () => void): void;
+  onAppShow?(listener: () => void): void;
   /** Where a multipart upload keeps what it needs to go on after the app is killed. */
   getStorageSync(key: string): unknown;
   setStorageSync(key: string, value: unknown): void;

@@ -12,7 +12,8 @@ import type { WxProgress, WxRequestOptions, WxUploadFileOptions } from "../../mi
 import { createUploader } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
 
-vi.mock("../../miniprogram/config", () => ({ SIGNER_URL: inject("signerUrl"), MAX_PARALLEL_UPLOADS: 3 }));
+// An upload here gives up after 1 s without progress (the page's default: 2 minutes), so that Retry shows quickly.
+vi.mock("../../miniprogram/config", () => ({ SIGNER_URL: inject("signerUrl"), MAX_PARALLEL_UPLOADS: 3, GIVE_UP_AFTER_MS: 1000 }));
 
 const root = resolve(import.meta.dirname, "../..");
 let files: string;
@@ -218,7 +219,7 @@ describe("upload page", () => {
   }, 30_000);
 
   describe("interrupted multipart uploads", () => {
-    /** Starts a multipart upload of a 9 MiB file (above the signer's 4 MiB threshold) and cuts the network after one part. */
+    /** Starts a multipart upload of a 9 MiB file in 5 MiB parts and cuts the network after one part. */
     async function interrupted(name: string) {
       const { bytes, file } = await pickable(name, 9 * 1024 * 1024);
       let parts = 0;
@@ -232,7 +233,7 @@ describe("upload page", () => {
           return wxNode.request(call);
         },
       };
-      await expect(createUploader({ signerUrl: inject("signerUrl"), wx: flaky, maxAttempts: 1 }).upload({ filePath: file.tempFilePath, size: file.size, method: "put" })).rejects.toThrow();
+      await expect(createUploader({ signerUrl: inject("signerUrl"), wx: flaky, maxAttempts: 1, concurrency: 1 }).upload({ filePath: file.tempFilePath, size: file.size, method: "put", partSize: 5 * 1024 * 1024 })).rejects.toThrow();
       return { bytes, file };
     }
 

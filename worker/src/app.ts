@@ -26,6 +26,7 @@ import {
   initiateUpload,
   issueUploadToken,
   listParts,
+  MAX_PARTS_PER_CALL,
   planParts,
   signParts,
   verifyUploadToken,
@@ -299,7 +300,10 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     const key = newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now);
     const plan = planParts(size, partSize);
     const uploadId = await initiateUpload(profile, key, contentType);
-    const { token, exp } = await issueUploadToken(profile, { sub: c.get("user") ?? "", profile: profile.name, key, uploadId, contentType, ...plan }, now);
+    const claims = { sub: c.get("user") ?? "", profile: profile.name, key, uploadId, contentType, ...plan };
+    const { token, exp } = await issueUploadToken(profile, claims, now);
+    // The first batch of part signatures comes with the answer: a fresh upload sends its first byte after one call.
+    const first = Array.from({ length: Math.min(plan.partCount, MAX_PARTS_PER_CALL) }, (_, i) => i + 1);
     return respond(c, {
       key,
       uploadId,
@@ -310,6 +314,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
       token,
       objectUrl: objectLocation(profile, key).url,
       expiresAt: new Date(exp * 1000).toISOString(),
+      parts: await signParts(profile, { ...claims, exp }, first, {}, now),
     });
   });
 

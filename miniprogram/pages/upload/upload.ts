@@ -3,7 +3,7 @@
  * each, show the COS URL when done, or the error and a Retry button. Written as a Component (WeChat allows pages to
  * be), so tests can render it with miniprogram-simulate.
  */
-import { MAX_PARALLEL_UPLOADS, SIGNER_URL } from "../../config";
+import { GIVE_UP_AFTER_MS, MAX_PARALLEL_UPLOADS, SIGNER_URL } from "../../config";
 import { adviceFor } from "../../cos-upload/advice";
 import { createUploader, UploadError, type UploadTask } from "../../cos-upload/index";
 
@@ -52,7 +52,7 @@ const STATUS_TEXT: Record<Status, string> = { waiting: "Waiting", uploading: "Up
 /** Until the signer lists its profiles: its default one, with no local checks. */
 const FALLBACK: Profile = { name: "default", label: "Default", extensions: [], contentTypes: [], maxBytes: Number.MAX_SAFE_INTEGER, methods: ["post", "put"] };
 
-const uploader = createUploader({ signerUrl: SIGNER_URL, wx });
+const uploader = createUploader({ signerUrl: SIGNER_URL, wx, giveUpAfterMs: GIVE_UP_AFTER_MS });
 const running = new Map<string, UploadTask>();
 let nextId = 1;
 

@@ -87,6 +87,8 @@ const string: Schema = { type: "string" };
 const integer: Schema = { type: "integer" };
 const isoTime: Schema = { type: "string", description: "ISO 8601 time" };
 const headerMap: Schema = { type: "object", additionalProperties: string, description: "headers to send exactly as given" };
+/** Signed UploadParts: the URL and the headers to PUT each part with (Host and Content-Length are signed too). */
+const SIGNED_PARTS: Schema = { type: "array", items: answer({ partNumber: integer, url: string, headers: headerMap }) };
 
 /** An object with exactly these fields, all present. */
 function answer(properties: Readonly<Record<string, Schema>>, optional: readonly string[] = []): Schema {
@@ -208,7 +210,7 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: "Start a multipart upload (the Worker initiates it on COS)",
     session: true,
     body: MultipartRequest,
-    response: answer({ key: string, uploadId: string, size: integer, partSize: integer, partCount: integer, contentType: string, token: string, objectUrl: string, expiresAt: isoTime }),
+    response: answer({ key: string, uploadId: string, size: integer, partSize: integer, partCount: integer, contentType: string, token: string, objectUrl: string, expiresAt: isoTime, parts: SIGNED_PARTS }),
     errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "multipart_off", "ext_invalid", "ext_not_allowed", "size_invalid", "size_required", "file_too_large", "part_size_invalid", ...CONTENT_TYPE, "upload_exists", ...COS_CALL],
   },
   {
@@ -217,7 +219,7 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: "Sign up to 100 parts",
     session: true,
     body: PartsRequest,
-    response: answer({ parts: { type: "array", items: answer({ partNumber: integer, url: string, headers: headerMap }) } }),
+    response: answer({ parts: SIGNED_PARTS }),
     errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...UPLOAD_TOKEN, "part_numbers_invalid"],
   },
   {

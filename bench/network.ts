@@ -1,0 +1,171 @@
+/**
+ * `npm run bench:network [-- --full]`: uploads over shaped links (bench/shaper.ts) with the Mini Program library and
+ * with cos-wx-sdk-v5's `uploadFile` at its defaults (per-request authorization and temporary keys), both through the
+ * Node `wx` adapter (WeChat's whole-request timeout), to the COS emulator, signed by the signer's Node host, all on
+ * 127.0.0.1. Reports per profile and file size: time, time ÷ the link's floor (size × 8 / uplink + 2 RTT),
+ * success rate, requests and uplink bytes beyond the file's. `--quick` (the default) is a few minutes; `--full` runs
+ * files to 96 MiB and 5 runs a cell. Results: bench/results/network.json, and a Markdown table on stdout.
+ */
+import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startCosEmulator } from "../emulator/cos-emulator.js";
+import { createUploader } from "../miniprogram/cos-upload/index.js";
+import { startNodeServer } from "../worker/src/hosts/node.js";
+import { wxNode } from "../wx-node/index.js";
+import { Link, type LinkProfile } from "./shaper.js";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const Mbit = 1_000_000;
+
+const PROFILES: LinkProfile[] = [
+  { name: "wifi", uplinkBitsPerSecond: 30 * Mbit, rttMs: 20 },
+  { name: "4G", uplinkBitsPerSecond: 8 * Mbit, rttMs: 60 },
+  { name: "3G", uplinkBitsPerSecond: 1 * Mbit, rttMs: 150 },
+  { name: "flaky 4G", uplinkBitsPerSecond: 8 * Mbit, rttMs: 60, resetEveryBytes: 4 * MiB, stallEveryBytes: 8 * MiB, stallMs: 3000 },
+  { name: "outage", uplinkBitsPerSecond: 8 * Mbit, rttMs: 60, outage: { atMs: 1500, forMs: 30_000 } },
+];
+
+const { values } = parseArgs({ options: { full: { type: "boolean" }, quick: { type: "boolean" } } });
+const full = values.full === true;
+// Quick: each profile with the sizes that show it in seconds; the outage cell takes its 30 s.
+const CELLS: Record<string, number[]> = full
+  ? { wifi: [256 * KiB, 4 * MiB, 32 * MiB, 96 * MiB], "4G": [256 * KiB, 4 * MiB, 32 * MiB, 96 * MiB], "3G": [256 * KiB, 4 * MiB, 20 * MiB], "flaky 4G": [4 * MiB, 32 * MiB], outage: [8 * MiB] }
+  : { wifi: [256 * KiB, 4 * MiB, 32 * MiB], "4G": [256 * KiB, 4 * MiB], "3G": [256 * KiB], "flaky 4G": [4 * MiB, 32 * MiB], outage: [4 * MiB] };
+const RUNS = () => (full ? 5 : 1);
+
+const credentials = { id: "AKIDBENCHNETWORKxxxxxxxxxxxxxxxxxxxx", key: "bench-network-secret-key" };
+const bucket = { name: "examplebucket-1250000000", region: "ap-guangzhou" };
+const dataDir = await mkdtemp(join(tmpdir(), "bench-network-"));
+process.env.COS_UPLOAD_STATE = join(dataDir, "wx-storage.json");
+const emulator = await startCosEmulator({ buckets: [bucket], credentials: { [credentials.id]: credentials.key }, dataDir: join(dataDir, "cos") });
+
+type Client = "library" | "cos-wx-sdk-v5 per request" | "cos-wx-sdk-v5 temporary keys";
+const CLIENTS: Client[] = ["library", "cos-wx-sdk-v5 per request", "cos-wx-sdk-v5 temporary keys"];
+
+/** cos-wx-sdk-v5's published build with `wx` as the Node adapter and the base-library facts it reads (as tests/node/tencent-sdks). */
+type WxSdk = new (options: Record<string, unknown>) => { uploadFile(params: Record<string, unknown>, callback: (error: unknown) => void): void };
+function loadWxSdk(): WxSdk {
+  const global = globalThis as { wx?: unknown; window?: unknown };
+  global.wx = { ...wxNode, canIUse: (api: string) => api === "getAppBaseInfo" || api === "getDeviceInfo", getAppBaseInfo: () => ({ SDKVersion: "3.6.0" }), getDeviceInfo: () => ({ platform: "android" }) };
+  global.window = globalThis;
+  try {
+    return createRequire(import.meta.url)("cos-wx-sdk-v5") as WxSdk;
+  } finally {
+    delete global.window;
+  }
+}
+const WxCos = loadWxSdk();
+
+/** One POST of JSON to the signer through the link, as the SDK's getAuthorization does it. */
+const askSigner = (url: string, data: Record<string, unknown>) =>
+  new Promise<unknown>((resolve) => wxNode.request({ url, method: "POST", data, success: ({ data: answer }) => resolve(answer), fail: ({ errMsg }) => resolve({ errMsg }) }));
+
+async function sdkUpload(mode: "authorization" | "credentials", signerUrl: string, file: string): Promise<void> {
+  const { Key } = (await askSigner(`${signerUrl}/v1/cos/keys`, { ext: "bin", profile: "wx" })) as { Key: string };
+  const cos = new WxCos({
+    getAuthorization: (options: Record<string, unknown>, callback: (data: unknown) => void) =>
+      void askSigner(`${signerUrl}/v1/cos/${mode}`, mode === "authorization" ? { ...options, profile: "wx" } : { profile: "wx" }).then(callback),
+    Domain: `http://{Bucket}.cos.{Region}.localhost:${new URL(cosOrigin).port}`,
+    // Per request, a small file goes by PUT: the signer refuses the SDK's POST signature, which binds no key or size.
+    ...(mode === "authorization" && { SimpleUploadMethod: "putObject" }),
+  });
+  await new Promise<void>((resolve, reject) => cos.uploadFile({ Bucket: bucket.name, Region: bucket.region, Key, FilePath: file }, (error) => (error ? reject(new Error(JSON.stringify(error))) : resolve())));
+}
+let cosOrigin = "";
+
+interface Run {
+  client: Client;
+  profile: string;
+  size: number;
+  ok: boolean;
+  seconds: number;
+  floorSeconds: number;
+  requests: number;
+  wastedBytes: number;
+  error?: string;
+}
+
+async function once(client: Client, profile: LinkProfile, size: number, file: string): Promise<Run> {
+  const link = new Link(profile);
+  const cos = await link.proxy(emulator.port);
+  cosOrigin = cos;
+  // The signer signs for COS as the phone reaches it (through the link); its own COS calls cross the link too.
+  const signer = await startNodeServer({
+    env: {
+      COS_SECRET_ID: credentials.id,
+      COS_SECRET_KEY: credentials.key,
+      COS_BUCKET: bucket.name,
+      COS_REGION: bucket.region,
+      COS_ENDPOINT: cos,
+      AUTH_MODE: "none",
+      RATE_LIMITS: "off",
+      UPLOAD_ALLOWED_EXTENSIONS: "bin",
+      UPLOAD_MAX_BYTES: String(200 * MiB),
+      UPLOAD_MULTIPART_MAX_BYTES: String(200 * MiB),
+      STS_ENDPOINT: emulator.url,
+      // The SDK's own: the bucket's domain under .localhost (the wx adapter resolves it to 127.0.0.1), through the link.
+      UPLOAD_PROFILES: JSON.stringify({ wx: { bucket: bucket.name, pathStyle: false, endpoint: `http://${bucket.name}.cos.${bucket.region}.localhost:${new URL(cos).port}` } }),
+    },
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  const signerUrl = await link.proxy(Number(new URL(signer.url).port));
+  const started = performance.now();
+  let error: string | undefined;
+  try {
+    if (client === "library") await createUploader({ signerUrl, wx: wxNode }).upload({ filePath: file, size });
+    else await sdkUpload(client === "cos-wx-sdk-v5 per request" ? "authorization" : "credentials", signerUrl, file);
+  } catch (caught) {
+    error = (caught as Error).message;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await link.close();
+  await signer.close();
+  await rm(process.env.COS_UPLOAD_STATE!, { force: true });
+  const floorSeconds = (size * 8) / profile.uplinkBitsPerSecond + (2 * profile.rttMs) / 1000;
+  return { client, profile: profile.name, size, ok: !error, seconds, floorSeconds, requests: link.stats.requests, wastedBytes: link.stats.bytesUp - size, ...(error && { error }) };
+}
+
+const runs: Run[] = [];
+const budgetEnds = Date.now() + (full ? 90 : 10) * 60_000;
+for (const profile of PROFILES) {
+  for (const size of CELLS[profile.name] ?? []) {
+    const file = join(dataDir, `${size}.bin`);
+    await writeFile(file, randomBytes(size));
+    for (let run = 0; run < RUNS() && Date.now() < budgetEnds; run++) {
+      for (const client of CLIENTS) {
+        const result = await once(client, profile, size, file);
+        runs.push(result);
+        process.stderr.write(`${client}, ${profile.name} ${size / KiB} KiB: ${result.ok ? "ok" : `FAILED (${result.error?.slice(0, 200)})`} ${result.seconds.toFixed(2)} s, ${(result.floorSeconds / result.seconds).toFixed(2)} of the floor\n`);
+      }
+    }
+  }
+}
+await emulator.close();
+await rm(dataDir, { recursive: true, force: true });
+
+const label = (size: number) => (size < MiB ? `${size / KiB} KiB` : `${size / MiB} MiB`);
+const lines = ["| link (uplink, RTT) | file | client | runs | succeeded | time (median) | floor ÷ time | requests | uplink bytes beyond the file |", "|---|---|---|---|---|---|---|---|---|"];
+for (const profile of PROFILES) {
+  for (const size of CELLS[profile.name] ?? []) {
+    for (const client of CLIENTS) {
+      const cell = runs.filter((run) => run.client === client && run.profile === profile.name && run.size === size);
+      if (!cell.length) continue;
+      const times = cell.map((run) => run.seconds).sort((a, b) => a - b);
+      const median = times[Math.floor(times.length / 2)]!;
+      const mean = (pick: (run: Run) => number) => cell.reduce((sum, run) => sum + pick(run), 0) / cell.length;
+      const link = `${profile.name} (${profile.uplinkBitsPerSecond / Mbit} Mbit/s, ${profile.rttMs} ms)`;
+      lines.push(
+        `| ${link} | ${label(size)} | ${client} | ${cell.length} | ${cell.filter((run) => run.ok).length} | ${median.toFixed(2)} s | ${(cell[0]!.floorSeconds / median).toFixed(2)} | ${mean((run) => run.requests).toFixed(0)} | ${(mean((run) => run.wastedBytes) / MiB).toFixed(2)} MiB |`,
+      );
+    }
+  }
+}
+const table = lines.join("\n");
+await writeFile(join(import.meta.dirname, "results/network.json"), `${JSON.stringify({ date: new Date().toISOString(), mode: full ? "full" : "quick", runs, table }, null, 2)}\n`);
+process.stdout.write(`${table}\n`);
