@@ -30,6 +30,8 @@ export type SdkRequest = Omit<SdkAuthorizationBody, "profile">;
 
 export interface SdkTerms {
   readonly operation: SdkOperation;
+  /** The object key ("" for the bucket). */
+  readonly key: string;
   readonly method: string;
   readonly pathname: string;
   readonly query: Readonly<Record<string, string>>;
@@ -112,7 +114,7 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
     }
     if (!profile.multipart) throw deny("ListMultipartUploads in a profile without multipart uploads");
     if (!(query.prefix ?? "").startsWith(prefix === "" ? "" : `${prefix}/`)) throw new SignerError(403, "key_not_allowed", "list only your own uploads: prefix must be inside your own space");
-    return { operation: "ListMultipartUploads", method, pathname, query, headers };
+    return { operation: "ListMultipartUploads", key, method, pathname, query, headers };
   }
 
   ownKey(key, prefix);
@@ -140,7 +142,7 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
     // Checked, and signed as sent (the signature must match the header byte for byte).
     parseContentType(headers["content-type"], ext, profile, "put");
   }
-  return { operation, method, pathname, query, headers };
+  return { operation, key, method, pathname, query, headers };
 }
 
 /** The Authorization for exactly that request (every query parameter and header given is signed). */
