@@ -145,9 +145,9 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     try {
       await this.settleDue(now);
     } finally {
-      // The next reservation to settle; one that failed (COS unreachable) is tried again in a minute.
+      // When the next reservation is due; one already due failed (COS unreachable) and is tried again in a minute.
       const next = this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM objects WHERE state = 'reserved'").one().at;
-      if (next !== null) await this.ctx.storage.setAlarm(Math.max(next + SETTLE_DELAY_MS, now + SETTLE_DELAY_MS));
+      if (next !== null) await this.ctx.storage.setAlarm(next + SETTLE_DELAY_MS > now ? next + SETTLE_DELAY_MS : now + SETTLE_DELAY_MS);
     }
   }
 }
