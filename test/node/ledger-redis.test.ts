@@ -97,8 +97,8 @@ async function usage(token: string, profile = "default"): Promise<Usage> {
   return ((await response.json()) as { profiles: Usage[] }).profiles.find((entry) => entry.profile === profile)!;
 }
 
-async function putTo(descriptor: Descriptor, bytes: Uint8Array): Promise<void> {
-  const response = await fetch(descriptor.url, { method: "PUT", headers: descriptor.headers, body: bytes });
+async function putTo(descriptor: Descriptor, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+  const response = await fetch(descriptor.url, { method: "PUT", headers: descriptor.headers, body: new Blob([bytes]) });
   expect(response.status).toBe(200);
 }
 
