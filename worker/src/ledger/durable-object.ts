@@ -35,6 +35,10 @@ const toObject = (row: Row): LedgerObject => ({ key: row.key, size: row.bytes, c
 
 export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<UserLedger, "reserve"> {
   private readonly sql: SqlStorage;
+  /** What this instance already wrote or read, so that a reservation costs no storage call it does not need. */
+  private alarmAt: number | null | undefined;
+  private profileKnown = false;
+  private prunedFor = "";
 
   constructor(ctx: DurableObjectState, env: SignerEnv) {
     super(ctx, env);
@@ -71,12 +75,21 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     );
     this.sql.exec("UPDATE totals SET reserved = reserved + ?", result.bytes);
     this.addDay(day, result.bytes);
-    // Days before yesterday no longer count against anything.
-    this.sql.exec("DELETE FROM days WHERE day < ?", dayOf(request.now - 86_400_000));
-    this.sql.exec("INSERT OR IGNORE INTO meta VALUES ('profile', ?)", profile);
+    if (this.prunedFor !== day) {
+      // Days before yesterday no longer count against anything.
+      this.sql.exec("DELETE FROM days WHERE day < ?", dayOf(request.now - 86_400_000));
+      this.prunedFor = day;
+    }
+    if (!this.profileKnown) {
+      this.sql.exec("INSERT OR IGNORE INTO meta VALUES ('profile', ?)", profile);
+      this.profileKnown = true;
+    }
     const due = request.expiresAt + SETTLE_DELAY_MS;
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > due) await this.ctx.storage.setAlarm(due);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > due) {
+      this.alarmAt = due;
+      await this.ctx.storage.setAlarm(due);
+    }
     return result;
   }
 
@@ -147,7 +160,8 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     } finally {
       // When the next reservation is due; one already due failed (COS unreachable) and is tried again in a minute.
       const next = this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM objects WHERE state = 'reserved'").one().at;
-      if (next !== null) await this.ctx.storage.setAlarm(next + SETTLE_DELAY_MS > now ? next + SETTLE_DELAY_MS : now + SETTLE_DELAY_MS);
+      this.alarmAt = next === null ? null : next + SETTLE_DELAY_MS > now ? next + SETTLE_DELAY_MS : now + SETTLE_DELAY_MS;
+      if (this.alarmAt !== null) await this.ctx.storage.setAlarm(this.alarmAt);
     }
   }
 }
