@@ -99,11 +99,11 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
       this.sql.exec("INSERT INTO objects VALUES (?, ?, ?, ?, 'stored', ?, 0, ?)", key, size, contentType, now, dayOf(now), sortKey(now, key));
       this.sql.exec("UPDATE totals SET used = used + ?, files = files + 1", size);
     } else if (row.state === "reserved") {
-      this.sql.exec("UPDATE objects SET bytes = ?, state = 'stored' WHERE key = ?", size, key);
+      this.sql.exec("UPDATE objects SET bytes = ?, content_type = ?, state = 'stored' WHERE key = ?", size, contentType, key);
       this.sql.exec("UPDATE totals SET reserved = reserved - ?, used = used + ?, files = files + 1", row.bytes, size);
       this.sql.exec("UPDATE days SET bytes = bytes + ? WHERE day = ?", size - row.bytes, row.day);
-    } else if (row.bytes !== size) {
-      this.sql.exec("UPDATE objects SET bytes = ? WHERE key = ?", size, key);
+    } else {
+      this.sql.exec("UPDATE objects SET bytes = ?, content_type = ? WHERE key = ?", size, contentType, key);
       this.sql.exec("UPDATE totals SET used = used + ?", size - row.bytes);
     }
   }

@@ -124,20 +124,20 @@ export function checkQuotasHaveStore(profiles: Iterable<UploadProfile>): void {
   }
 }
 
-/** What COS holds under an unsettled key: its size, or null when nothing is there. */
-export async function storedSize(profile: UploadProfile, key: string): Promise<number | null> {
+/** What COS holds under an unsettled key: its size and type, or null when nothing is there. */
+export async function storedObject(profile: UploadProfile, key: string): Promise<{ size: number; contentType: string | null } | null> {
   try {
     const head = await callCos(profile, { method: "HEAD", key });
-    return Number(head.headers.get("content-length"));
+    return { size: Number(head.headers.get("content-length")), contentType: head.headers.get("content-type") };
   } catch (error) {
     if (error instanceof SignerError && error.code === "object_not_found") return null;
     throw error;
   }
 }
 
-/** Settles one expired reservation with the truth: present → commit its real size, absent → release. */
+/** Settles one expired reservation with the truth: present → commit its real size (and type), absent → release. */
 export async function settle(ledger: Pick<UserLedger, "commit" | "release">, profile: UploadProfile, key: string, contentType: string, now: number): Promise<void> {
-  const size = await storedSize(profile, key);
-  if (size === null) await ledger.release(key);
-  else await ledger.commit(key, size, contentType, now);
+  const stored = await storedObject(profile, key);
+  if (stored === null) await ledger.release(key);
+  else await ledger.commit(key, stored.size, stored.contentType ?? contentType, now);
 }

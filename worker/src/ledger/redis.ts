@@ -83,6 +83,7 @@ else
   redis.call('HINCRBY', KEYS[3], 'used', size - entry.bytes)
 end
 entry.bytes = size
+entry.contentType = cjson.decode(ARGV[3]).contentType
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
 return 1
 `;
