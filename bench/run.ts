@@ -18,6 +18,9 @@ import { DEFAULT_WECHAT_API_ORIGIN, parseProfiles } from "../worker/src/config.j
 import { issueUploadToken, planParts } from "../worker/src/multipart/index.js";
 import { createPostForm, signRequest } from "../worker/src/cos/index.js";
 import { nodeDigest } from "../scripts/node-digest.js";
+import { createClient } from "redis";
+import { type RedisClient, redisLedger } from "../worker/src/ledger/redis.js";
+import { startRedis } from "../test/support/redis-server.js";
 import { freePort, startWorkerd, stopProcess, waitForHttp } from "./workerd.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -126,6 +129,33 @@ async function coreInNode() {
     post: await timeLoop(CORE_SIGNATURES, (i) => nodeBuild.createPostForm(credentials, { bucket, key: objectKey(i), keyTime, contentLengthRange: [0, 104857600] })),
   };
   return { ours, oursNodeCrypto, sdkPut, nodeCryptoPost };
+}
+
+/**
+ * The ledger's call from Node: one reservation (a Lua script in a real redis-server), 64 at a time, as the Node host
+ * makes it per signed request; this process's CPU per call (Redis's own is the store's, with its round trip).
+ */
+async function ledgerInNode(): Promise<{ cpuMsPerReserve: number; wallMsPerReserve: number }> {
+  const redis = await startRedis();
+  const client: RedisClient = createClient({ url: redis.url });
+  await client.connect();
+  try {
+    const books = redisLedger(client).of("default", "bench");
+    const limits = { quotaBytes: Number.MAX_SAFE_INTEGER, dailyBytes: Number.MAX_SAFE_INTEGER };
+    let next = 0;
+    const reserve = () => books.reserve({ key: `bench/${next++}`, bytes: 123456, contentType: "image/jpeg", expiresAt: Date.now() + 600_000, now: Date.now(), limits });
+    const calls = 20_000;
+    const round = async (n: number) => Promise.all(Array.from({ length: 64 }, async () => { for (let i = 0; i < n / 64; i++) await reserve(); }));
+    await round(1_000);
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await round(calls);
+    const cpu = process.cpuUsage(cpuBefore);
+    return { cpuMsPerReserve: (cpu.user + cpu.system) / 1000 / calls, wallMsPerReserve: (performance.now() - started) / calls };
+  } finally {
+    await client.close();
+    await redis.dispose();
+  }
 }
 
 // ---------------------------------------------------------------- 2. HTTP
@@ -284,6 +314,34 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
     await stopProcess(node);
   }
 
+  // The ledger's cost per signed request: the same route with a quota, its books in the LEDGER Durable Object (in the
+  // same workerd process, so its CPU is counted) and in a real redis-server (whose own CPU is the store's, not ours).
+  const unlimited = { UPLOAD_QUOTA_BYTES: String(Number.MAX_SAFE_INTEGER), UPLOAD_DAILY_BYTES: String(Number.MAX_SAFE_INTEGER) };
+  const withLedger = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat", ...unlimited }, COMPATIBILITY_DATE, { LEDGER: "UserLedgerObject" });
+  try {
+    await load("workerd + ledger", withLedger.url, withLedger.pid, ROUTES[1]!, 16, 1);
+    log(`  workerd + ledger  ${ROUTES[1]!.name}, 16 connections`);
+    results.push(await load("workerd + ledger", withLedger.url, withLedger.pid, ROUTES[1]!, 16, DURATION_SECONDS));
+  } finally {
+    await withLedger.stop();
+  }
+  const redis = await startRedis();
+  const redisPort = await freePort();
+  const redisNode = spawn(process.execPath, [nodeServer], {
+    env: { PATH: process.env.PATH, ...nodeEnv, ...unlimited, REDIS_URL: redis.url, PORT: String(redisPort) } as unknown as NodeJS.ProcessEnv,
+    stdio: "ignore",
+  });
+  try {
+    const url = `http://127.0.0.1:${redisPort}`;
+    await waitForHttp(url);
+    await load("node server + Redis", url, redisNode.pid!, ROUTES[1]!, 16, 1);
+    log(`  node server + Redis  ${ROUTES[1]!.name}, 64 connections`);
+    results.push(await load("node server + Redis", url, redisNode.pid!, ROUTES[1]!, 64, DURATION_SECONDS));
+  } finally {
+    await stopProcess(redisNode);
+    await redis.dispose();
+  }
+
   const port = await freePort();
   const baseline = spawn(process.execPath, [join(root, "bench/baseline/server.mjs")], { env: { ...process.env, PORT: String(port) }, stdio: "ignore" });
   try {
@@ -318,6 +376,8 @@ const LABELS: Record<string, string> = {
   "without sessions": "breakdown: ours with AUTH_MODE=none,",
   baseline: "baseline (express + node:crypto)",
   "node server": "Node server (npm run start:node, SCF),",
+  "workerd + ledger": "ours (workerd) with a quota: the LEDGER Durable Object,",
+  "node server + Redis": "Node server with a quota: the ledger in Redis (RATE_LIMITS=off),",
   "empty Worker": "reference: empty Worker in workerd, any path",
   "bare Hono": "reference: bare Hono JSON app in workerd, any path",
 };
@@ -333,6 +393,8 @@ try {
   log("signing core in workerd and in Node…");
   const workerdCore = await coreInWorkerd();
   const nodeCore = await coreInNode();
+  log("the ledger's Redis call in Node…");
+  const ledgerNode = await ledgerInNode();
   log(`HTTP load, ${DURATION_SECONDS} s per run…`);
   const load = await http(join(bundleDir, "index.js"), bundleDir);
   const size = await sizes(bundleDir);
@@ -361,6 +423,19 @@ try {
       `| ${LABELS[row.target]}${row.target === "empty Worker" || row.target === "bare Hono" ? "" : ` ${row.route}`} | ${row.connections} | ${row.requestsPerSecond.toLocaleString("en-US")} | ${row.p50Ms} | ${row.p99Ms} | ${row.errors} | ${row.non2xx} | ${row.cpuMsPerRequest.toFixed(3)} | ${ratio} |`,
     );
   }
+  const ledgerCost = (target: string, without: string, connections: number) => {
+    const on = load.find((row) => row.target === target);
+    const off = load.find((row) => row.target === without && row.route === ROUTES[1]!.name && row.connections === connections);
+    return on && off ? { cpuMs: on.cpuMsPerRequest - off.cpuMsPerRequest, p50Ms: on.p50Ms - off.p50Ms } : undefined;
+  };
+  lines.push("", "| The ledger's cost per signed request (POST /v1/uploads put, with − without) | CPU ms/req | p50 ms |", "|---|---:|---:|");
+  for (const [label, cost] of [
+    ["workerd: a Durable Object call (Worker and object CPU), 16 connections", ledgerCost("workerd + ledger", "workerd", 16)],
+    ["Node: a Redis script call (the signer's CPU; Redis's own not counted), 64 connections", ledgerCost("node server + Redis", "node server", 64)],
+  ] as const) {
+    if (cost) lines.push(`| ${label} | ${cost.cpuMs.toFixed(3)} | ${cost.p50Ms} |`);
+  }
+  lines.push(`| Node: one reservation alone (Redis Lua script, 64 at a time; this process's CPU, mean wall time per call) | ${ledgerNode.cpuMsPerReserve.toFixed(3)} | ${ledgerNode.wallMsPerReserve.toFixed(3)} (mean) |`);
   lines.push("", "| Size | raw | gzip |", "|---|---:|---:|");
   lines.push(`| Worker bundle (wrangler deploy --dry-run --minify) | ${kb(size.workerBundle.raw)} | ${kb(size.workerBundle.gzip)} |`);
   lines.push(`| Mini Program upload library, minified | ${kb(size.uploadLibraryMinified.raw)} | ${kb(size.uploadLibraryMinified.gzip)} |`);
@@ -370,7 +445,7 @@ try {
   process.stdout.write(`${table}\n`);
 
   await mkdir(join(root, "bench/results"), { recursive: true });
-  const json = { date: new Date().toISOString(), machine, durationSecondsPerRun: DURATION_SECONDS, core: { workerd: workerdCore, node: nodeCore }, http: load, sizes: size, table };
+  const json = { date: new Date().toISOString(), machine, durationSecondsPerRun: DURATION_SECONDS, core: { workerd: workerdCore, node: nodeCore }, ledgerNode, http: load, sizes: size, table };
   // Only a run meant to be quoted replaces the committed record; any other stays beside it, untracked.
   const file = process.argv.includes("--record") ? "bench/results/latest.json" : `bench/results/run-${json.date.replace(/[:.]/g, "-")}.json`;
   await writeFile(join(root, file), `${JSON.stringify(json, null, 2)}\n`);

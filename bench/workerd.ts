@@ -1,6 +1,6 @@
 /** Runs a bundled Worker on the `workerd` binary itself (no wrangler proxy) with a generated config, on 127.0.0.1. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -44,23 +44,35 @@ export function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startWorkerd(modulePath: string, bindings: Record<string, string>, compatibilityDate: string): Promise<RunningWorkerd> {
+/** `durableObjects`: binding name → exported class, each with SQLite storage on disk in the run's temporary folder. */
+export async function startWorkerd(
+  modulePath: string,
+  bindings: Record<string, string>,
+  compatibilityDate: string,
+  durableObjects: Record<string, string> = {},
+): Promise<RunningWorkerd> {
   const dir = await mkdtemp(join(tmpdir(), "bench-workerd-"));
   const port = await freePort();
   const bindingList = Object.entries(bindings)
     .map(([name, value]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`)
     .join(", ");
+  const objects = Object.entries(durableObjects);
+  const objectBindings = objects.map(([name, className]) => `, (name = ${JSON.stringify(name)}, durableObjectNamespace = ${JSON.stringify(className)})`).join("");
+  const namespaces = objects.map(([, className]) => `(className = ${JSON.stringify(className)}, uniqueKey = "bench-${className}", enableSql = true)`).join(", ");
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [(name = "main", worker = .worker)],
+  services = [(name = "main", worker = .worker), (name = "do-disk", disk = (path = ${JSON.stringify(join(dir, "do"))}, writable = true))],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
 const worker :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed "worker.js")],
   compatibilityDate = ${JSON.stringify(compatibilityDate)},
-  bindings = [${bindingList}],
+  bindings = [${bindingList}${objectBindings}],
+  durableObjectNamespaces = [${namespaces}],
+  durableObjectStorage = (localDisk = "do-disk"),
 );
 `;
+  await mkdir(join(dir, "do"));
   // embed paths are relative to the config file.
   await copyFile(modulePath, join(dir, "worker.js"));
   const configPath = join(dir, "config.capnp");

@@ -1,10 +1,11 @@
 /**
  * A local COS EMULATOR for development and tests — not Tencent's service. It implements what cos-edge-signer's
- * clients and Tencent's SDKs use (PUT/POST/GET/HEAD Object, multipart uploads, bucket-domain and regional-domain
+ * clients and Tencent's SDKs use (PUT/POST/GET/HEAD Object, multipart uploads, GET/PUT Bucket lifecycle and cors
+ * (what `npm run setup:bucket` applies), bucket-domain and regional-domain
  * addressing, and STS GetFederationToken with the issued policy enforced on its temporary keys) and refuses
  * requests the way COS does, with COS-style XML errors, so that uploads can be proved end to end without an account.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
@@ -96,6 +97,8 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
   let mergeDelayMs = options.mergeDelayMs ?? 0;
   let partDelayMs = 0;
   const multipart = new MultipartUploads();
+  /** Bucket → sub-resource (`lifecycle`, `cors`) → its XML document as last PUT. */
+  const bucketConfigs = new Map<string, Map<string, string>>();
   const maxObjectBytes = options.maxObjectBytes ?? 5 * 1024 ** 3;
   const permanent = (id: string) => (Object.hasOwn(options.credentials, id) ? options.credentials[id] : undefined);
   const permits = (secretId: string, action: string, resource: string, context: PolicyContext) => {
@@ -331,7 +334,8 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
 
   /**
    * An object's ACL, tags or append, and a bucket's configuration: each authorized against the signing key's
-   * permissions, then done (object) or refused as not emulated (bucket). False for any other request.
+   * permissions, then done (object) or refused as not emulated (bucket; GET/PUT of lifecycle and cors are emulated
+   * by bucketConfigRequest, which runs first). False for any other request.
    */
   async function subResource(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<boolean> {
     const method = req.method ?? "";
@@ -363,6 +367,36 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     await readBody(req, 64 * 1024);
     if (method === "GET") res.writeHead(200, { "Content-Type": "application/xml" }).end(name === "acl" ? "<AccessControlPolicy/>" : "<Tagging><TagSet/></Tagging>");
     else res.writeHead(method === "DELETE" ? 204 : 200, { "Content-Length": "0" }).end();
+    return true;
+  }
+
+  /**
+   * GET/PUT Bucket lifecycle (436/8278, 8280) and cors (436/8274, 8279): signed like any request; a PUT needs the body's
+   * Content-MD5, as COS does, and replaces the whole document; a GET of none is 404 NoSuchLifecycleConfiguration /
+   * NoSuchCORSConfiguration.
+   */
+  async function bucketConfigRequest(req: IncomingMessage, url: URL, target: Target, res: ServerResponse): Promise<boolean> {
+    const name = ["lifecycle", "cors"].find((candidate) => url.searchParams.has(candidate));
+    if (target.key !== "" || name === undefined || (req.method !== "GET" && req.method !== "PUT")) return false;
+    const action = `${req.method === "GET" ? "Get" : "Put"}Bucket${name === "cors" ? "CORS" : "Lifecycle"}`;
+    requireSignature(req, url, target, action);
+    const configs = bucketConfigs.get(target.bucket.name) ?? new Map<string, string>();
+    bucketConfigs.set(target.bucket.name, configs);
+    if (req.method === "GET") {
+      const xml = configs.get(name);
+      if (xml === undefined) throw new CosError(404, name === "cors" ? "NoSuchCORSConfiguration" : "NoSuchLifecycleConfiguration", `The ${name} configuration does not exist.`);
+      res.writeHead(200, { "Content-Type": "application/xml" }).end(xml);
+      return true;
+    }
+    const body = await readBody(req, 64 * 1024);
+    const md5 = req.headers["content-md5"];
+    if (md5 === undefined) throw new CosError(400, "MissingContentMD5", "Missing required header for this request: Content-MD5.");
+    if (md5 !== createHash("md5").update(body).digest("base64")) throw new CosError(400, "InvalidDigest", "The Content-MD5 you specified did not match what we received.");
+    const xml = body.toString("utf8");
+    const root = name === "cors" ? "CORSConfiguration" : "LifecycleConfiguration";
+    if (!xml.trimStart().replace(/^<\?xml[^>]*\?>\s*/, "").startsWith(`<${root}>`)) throw new CosError(400, "MalformedXML", `The XML you provided was not a ${root}.`);
+    configs.set(name, xml);
+    res.writeHead(200, { "Content-Length": "0" }).end();
     return true;
   }
 
@@ -442,6 +476,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
       throw new CosError(faults.status, FAULT_CODES[faults.status] ?? "InjectedFault", "Injected fault (emulator failNext)");
     }
     const target = resolve(req, url);
+    if (await bucketConfigRequest(req, url, target, res)) return;
     if (await subResource(req, url, target, res)) return;
     if (await multipartRequest(req, url, target, res, requestId)) return;
     switch (req.method) {

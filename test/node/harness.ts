@@ -120,8 +120,9 @@ async function viaEmulator(request: Request, origin: string): Promise<Response> 
 /**
  * The Worker of wrangler.toml with these vars on top: the e2e credentials, AUTH_MODE=none unless `vars` says
  * otherwise, and WeChat's code2Session answered by the stub (the Worker's outbound fetches never leave the machine).
+ * `persistTo`: where the Worker's state (the ledger's Durable Objects) is kept across restarts, as `--persist-to`.
  */
-export async function startSigner(vars: Record<string, string>): Promise<RunningSigner> {
+export async function startSigner(vars: Record<string, string>, options: { persistTo?: string } = {}): Promise<RunningSigner> {
   const all = { COS_SECRET_ID: SECRET_ID, COS_SECRET_KEY: SECRET_KEY, AUTH_MODE: "none", WX_APPID: STUB_APPID, WX_APPSECRET: STUB_APPSECRET, SESSION_SECRET, ...vars };
   const toBindings = (values: Record<string, string>) =>
     Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { type: "plain_text" as const, value }]));
@@ -133,7 +134,8 @@ export async function startSigner(vars: Record<string, string>): Promise<Running
       server: { hostname: "127.0.0.1", port: 0 },
       inspector: false,
       watch: false,
-      persist: false,
+      // The Durable Objects' storage (the ledger) in a folder that outlives this Worker, or nowhere.
+      persist: options.persistTo ?? false,
       logLevel: "error",
       outboundService: testOutbound,
     },

@@ -15,6 +15,10 @@ import { createApp } from "../../worker/src/app.js";
 import type { ErrorCode } from "../../worker/src/errors.js";
 import { ERROR_STATUS, ROUTES } from "../../worker/src/openapi/document.js";
 import { STUB_APPID, STUB_APPSECRET, wechatStub } from "../support/wechat-stub.js";
+import { createClient } from "redis";
+import { type Ledger } from "../../worker/src/ledger/index.js";
+import { type RedisClient, redisLedger } from "../../worker/src/ledger/redis.js";
+import { type RedisServer, startRedis } from "../support/redis-server.js";
 import { OLD_BUCKET, SECRET_ID, SECRET_KEY, startEmulator, startSigner } from "./harness";
 
 const root = join(import.meta.dirname, "../..");
@@ -30,9 +34,16 @@ let wechat: Server;
 let document: Document;
 let env: Record<string, string>;
 let wechatEnv: Record<string, string>;
+let redis: RedisServer;
+let client: RedisClient;
+let ledger: Ledger;
 
 beforeAll(async () => {
   emulator = await startEmulator();
+  redis = await startRedis();
+  client = createClient({ url: redis.url });
+  await client.connect();
+  ledger = redisLedger(client);
   wechat = createServer(async (req, res) => {
     const answer = wechatStub(new Request(`https://api.weixin.qq.com${req.url}`));
     res.writeHead(answer.status, { "Content-Type": "application/json" }).end(await answer.text());
@@ -63,6 +74,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await client?.close();
+  await redis?.dispose();
   await emulator?.dispose();
   await new Promise((done) => wechat?.close(done));
 });
@@ -118,10 +131,10 @@ describe("real answers validate against the document", () => {
   const seen = new Map<string, Set<number>>();
 
   /** One request to the app; its answer is checked against the document's schema for that route and status. */
-  async function exchange(method: "GET" | "POST", path: string, body?: unknown, useEnv = env, headers: Record<string, string> = {}) {
+  async function exchange(method: "GET" | "POST", path: string, body?: unknown, useEnv = env, headers: Record<string, string> = {}, withLedger = true) {
     const init: RequestInit = { method, headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers } };
     if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-    const response = await createApp({ openApi: document }).request(`http://signer.test${path}`, init, useEnv);
+    const response = await createApp({ openApi: document, ...(withLedger ? { ledger: () => ledger } : {}) }).request(`http://signer.test${path}`, init, useEnv);
     const json = (await response.json()) as Record<string, unknown> & { error?: { code: ErrorCode } };
     const pathname = path.split("?")[0]!;
     const route = ROUTES.find((candidate) => candidate.path === pathname && candidate.method === method.toLowerCase());
@@ -170,6 +183,14 @@ describe("real answers validate against the document", () => {
     expect((await exchange("POST", "/v1/uploads/receipt", { key: descriptor.key.replace(/[0-9a-f]{32}/, "0".repeat(32)) })).status).toBe(404);
     expect((await exchange("POST", "/v1/objects/url", { key: descriptor.key, process: "thumbnail" })).status).toBe(200);
     expect((await exchange("POST", "/v1/objects/url", { key: descriptor.key, expiresIn: 5 })).status).toBe(400);
+    expect((await exchange("POST", "/v1/objects/list", {})).status).toBe(200);
+    expect((await exchange("POST", "/v1/objects/list", { cursor: "x" })).status).toBe(400);
+    expect((await exchange("POST", "/v1/objects/list", {}, env, {}, false)).status).toBe(501);
+    expect((await exchange("GET", "/v1/usage")).status).toBe(200);
+    expect((await exchange("GET", "/v1/usage", undefined, env, {}, false)).status).toBe(501);
+    expect((await exchange("POST", "/v1/uploads", { ext: "jpg", size: 30 }, { ...env, UPLOAD_QUOTA_BYTES: "20" })).status).toBe(403);
+    expect((await exchange("POST", "/v1/objects/delete", { key: descriptor.key })).status).toBe(200);
+    expect((await exchange("POST", "/v1/objects/delete", { key: descriptor.key })).status).toBe(404);
 
     const started = await exchange("POST", "/v1/multipart", { ext: "mp4", size: 6 * MiB });
     expect(started.status).toBe(200);

@@ -17,7 +17,8 @@ import { SignerError } from "./errors.js";
 import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
 import { objectLocation } from "./cos-target.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
-import { checkReads, deliverReceipt, objectFacts, ownKey, readUrl, receiptFor } from "./objects.js";
+import { checkReads, deleteObject, deliverReceipt, objectFacts, ownKey, readUrl, receiptFor } from "./objects.js";
+import { checkQuotasHaveStore, type Ledger, ledgerOff, limitsOf, quotaExceeded, type UserLedger } from "./ledger/index.js";
 import { addWarning, API_HEADERS, requestIdOf, respond } from "./responses.js";
 import {
   abortUpload,
@@ -29,12 +30,14 @@ import {
   MAX_PARTS_PER_CALL,
   planParts,
   signParts,
+  UPLOAD_TOKEN_TTL_SECONDS,
   verifyUploadToken,
 } from "./multipart/index.js";
 import { checkMethod, parseMultipartRequest, parseUploadRequest, resolveProfile } from "./upload-request.js";
 import {
   CredentialsRequest,
   KeysRequest,
+  ListObjectsRequest,
   ObjectRequest,
   PartsRequest,
   parseBody,
@@ -53,7 +56,7 @@ type Bindings = SignerEnv & { ASSETS?: { fetch(request: Request): Promise<Respon
 /** `user`: the caller's key segment (AUTH_MODE=wechat), or "" when anyone may sign (AUTH_MODE=none). */
 export type AppEnv = {
   Bindings: Bindings;
-  Variables: { requestId?: string; warnings?: string[]; user?: string; config?: SignerConfig; hostRequest?: Request };
+  Variables: { requestId?: string; warnings?: string[]; user?: string; config?: SignerConfig; hostRequest?: Request; ledger?: Ledger };
 };
 
 export interface AppOptions {
@@ -64,6 +67,11 @@ export interface AppOptions {
    * reads the file from its static assets instead ([assets] in wrangler.toml), keeping it out of the Worker's bundle.
    */
   readonly openApi?: object;
+  /**
+   * The host's ledger store, for quotas and the users' file lists: Workers' LEDGER Durable Objects, Redis on Node.
+   * None: quotas are a configuration error and the ledger's routes answer 501 ledger_off.
+   */
+  readonly ledger?: (env: SignerEnv) => Ledger | undefined;
 }
 
 /** A client's own request id, kept apart from ours in the log line: letters, digits, `-`, `_`, `.`; at most 64. */
@@ -88,6 +96,7 @@ function configOf(c: Context<AppEnv>): SignerConfig {
   let config = c.get("config");
   if (!config) {
     config = signerConfig(c.env);
+    if (!c.get("ledger")) checkQuotasHaveStore(config.profiles.values());
     c.set("config", config);
     if (config.dummyCredentials) warnOnce(c, DUMMY_CREDENTIALS_WARNING);
     if (config.auth.mode === "none") warnOnce(c, AUTH_NONE_WARNING);
@@ -151,6 +160,10 @@ const partsBody = bodyUpTo(16384);
 const TOKEN_EXAMPLE = '{"token":"<from POST /v1/multipart>"}';
 const KEY_EXAMPLE = '{"key":"uploads/2026/11/29/<32 hex>.jpg"}';
 
+const throwing = (error: Error): never => {
+  throw error;
+};
+
 /** Work that goes on after the answer (Workers: waitUntil); where there is no execution context, it just runs. */
 function inBackground(c: Context<AppEnv>, work: Promise<void>): void {
   try {
@@ -165,7 +178,7 @@ function keyPrefixFor(profile: UploadProfile, user = ""): string {
   return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
 }
 
-export function createApp({ clientAddress = cloudflareClientAddress, openApi }: AppOptions = {}): HonoBase<AppEnv> {
+export function createApp({ clientAddress = cloudflareClientAddress, openApi, ledger: ledgerFor }: AppOptions = {}): HonoBase<AppEnv> {
   // Hono's default preset pairs RegExpRouter with TrieRouter for patterns RegExpRouter cannot take: these fixed
   // paths never need the second.
   const app = new HonoBase<AppEnv>({ router: new RegExpRouter() });
@@ -177,6 +190,8 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
   // Content-Length, and a host's address source may read the original (EdgeOne's request.eo, a socket's peer).
   app.use((c, next) => {
     c.set("hostRequest", c.req.raw);
+    const ledger = ledgerFor?.(c.env);
+    if (ledger) c.set("ledger", ledger);
     return next();
   });
 
@@ -233,6 +248,25 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     return respond(c, await issueSession(config.auth, openid, new Date()));
   });
 
+  /** The caller's books in `profile`, or undefined on a host without a ledger store. */
+  const booksOf = (c: Context<AppEnv>, profile: UploadProfile): UserLedger | undefined => c.get("ledger")?.of(profile.name, c.get("user") ?? "");
+  /** The caller's books, for the routes that exist only with a ledger (501 ledger_off without). */
+  const requiredBooks = (c: Context<AppEnv>, profile: UploadProfile): UserLedger => booksOf(c, profile) ?? throwing(ledgerOff());
+
+  /**
+   * Reserves the bytes a new object may take before it is signed: `bytes` exactly, or with `shrink` what fits up to
+   * it; the bytes reserved (all of `bytes` without a ledger), or 403 quota_exceeded.
+   */
+  const reserve = async (c: Context<AppEnv>, profile: UploadProfile, key: string, bytes: number, contentType: string, expiresAt: number, shrink = false) => {
+    const books = booksOf(c, profile);
+    if (!books) return bytes;
+    const result = await books.reserve({ key, bytes, contentType, expiresAt, now: Date.now(), limits: limitsOf(profile), shrink });
+    if (!("bytes" in result)) throw quotaExceeded(profile, bytes, result);
+    return result.bytes;
+  };
+  /** A signature's expiry as the ledger keeps it (Unix ms). */
+  const signatureExpiry = (profile: UploadProfile, now: Date) => now.getTime() + profile.signatureTtlSeconds * 1000;
+
   /** The seed routes answer only where SEED_ROUTES (or its default, AUTH_MODE=none) lets them. */
   const seedRoute = async (c: Context<AppEnv>, next: () => Promise<void>) => {
     if (!configOf(c).seedRoutes) {
@@ -254,13 +288,16 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     return { profile, now, key: newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now) };
   };
 
+  // The seed's signatures bind no size: each reserves the profile's largest file, settled from a HEAD later.
   app.get("/put-sign", seedRoute, signer, async (c) => {
     const { profile, key, now } = seedTerms(c, "put");
+    await reserve(c, profile, key, profile.maxBytes, "application/octet-stream", signatureExpiry(profile, now));
     return respond(c, await seedPutSign(profile, key, now));
   });
 
   app.get("/post-policy", seedRoute, signer, async (c) => {
     const { profile, key, now } = seedTerms(c, "post");
+    await reserve(c, profile, key, profile.maxBytes, "application/octet-stream", signatureExpiry(profile, now));
     return respond(c, await seedPostPolicy(profile, key, now));
   });
 
@@ -279,7 +316,10 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
   app.post("/v1/uploads", smallBody, signer, async (c) => {
     const { profile, ext, method, ...bounds } = parseUploadRequest(await jsonBody(c), configOf(c));
     const now = new Date();
-    const terms = { key: newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now), ...bounds };
+    const key = newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now);
+    // A POST without a size reserves what fits of the profile's limit, and its policy's range is narrowed to that.
+    const reserved = await reserve(c, profile, key, bounds.size ?? profile.maxBytes, bounds.contentType, signatureExpiry(profile, now), bounds.size === undefined);
+    const terms = { key, ...bounds, ...(bounds.size === undefined ? { maxBytes: reserved } : {}) };
     return respond(c, method === "put" ? await putDescriptor(profile, terms, now) : await postDescriptor(profile, terms, now));
   });
 
@@ -299,7 +339,14 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     const now = new Date();
     const key = newObjectKey(keyPrefixFor(profile, c.get("user")), ext, now);
     const plan = planParts(size, partSize);
-    const uploadId = await initiateUpload(profile, key, contentType);
+    await reserve(c, profile, key, size, contentType, now.getTime() + UPLOAD_TOKEN_TTL_SECONDS * 1000);
+    let uploadId: string;
+    try {
+      uploadId = await initiateUpload(profile, key, contentType);
+    } catch (error) {
+      await booksOf(c, profile)?.release(key);
+      throw error;
+    }
     const claims = { sub: c.get("user") ?? "", profile: profile.name, key, uploadId, contentType, ...plan };
     const { token, exp } = await issueUploadToken(profile, claims, now);
     // The first batch of part signatures comes with the answer: a fresh upload sends its first byte after one call.
@@ -332,12 +379,15 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
 
   app.post("/v1/multipart/complete", smallBody, caller, async (c) => {
     const { claims, profile } = await upload(c, UploadTokenRequest);
-    return respond(c, await completeUpload(profile, claims));
+    const completed = await completeUpload(profile, claims);
+    await booksOf(c, profile)?.commit(claims.key, completed.size, claims.contentType, Date.now());
+    return respond(c, completed);
   });
 
   app.post("/v1/multipart/abort", smallBody, caller, async (c) => {
     const { claims, profile } = await upload(c, UploadTokenRequest);
     await abortUpload(profile, claims);
+    await booksOf(c, profile)?.release(claims.key);
     return respond(c, { aborted: true });
   });
 
@@ -353,6 +403,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     if (!receipts) throw new SignerError(404, "receipts_off", "receipts are off: set the RECEIPT_SECRET secret");
     const { profile, user, key } = ownObject(c, parseBody(ObjectRequest, await jsonBody(c), KEY_EXAMPLE));
     const facts = await objectFacts(profile, key, user);
+    await booksOf(c, profile)?.commit(key, facts.size, facts.contentType, Date.now());
     const { receipt, expiresAt } = await receiptFor(facts, receipts.secret, new Date());
     if (receipts.webhookUrl) inBackground(c, deliverReceipt(receipts.webhookUrl, receipt, requestIdOf(c)));
     return respond(c, { ...facts, receipt, expiresAt });
@@ -363,6 +414,34 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     const { profile, key } = ownObject(c, body);
     checkReads(profile);
     return respond(c, { key, ...(await readUrl(profile, key, body.expiresIn, body.process, new Date())) });
+  });
+
+  app.post("/v1/objects/list", smallBody, caller, async (c) => {
+    const body = parseBody(ListObjectsRequest, await jsonBody(c), '{"profile":"default","limit":50}');
+    const books = requiredBooks(c, resolveProfile(configOf(c), body.profile));
+    return respond(c, await books.list(body.cursor, body.limit));
+  });
+
+  app.post("/v1/objects/delete", smallBody, signer, async (c) => {
+    const { profile, key } = ownObject(c, parseBody(ObjectRequest, await jsonBody(c), KEY_EXAMPLE));
+    const books = requiredBooks(c, profile);
+    if (!(await books.get(key))) throw new SignerError(404, "object_not_found", "you have no object with this key");
+    await deleteObject(profile, key);
+    await books.remove(key);
+    return respond(c, { deleted: true });
+  });
+
+  app.get("/v1/usage", caller, async (c) => {
+    const now = Date.now();
+    const profiles = await Promise.all(
+      [...configOf(c).profiles.values()].map(async (profile) => ({
+        profile: profile.name,
+        ...(await requiredBooks(c, profile).usage(now)),
+        quotaBytes: profile.quotaBytes ?? null,
+        dailyBytes: profile.dailyBytes ?? null,
+      })),
+    );
+    return respond(c, { profiles });
   });
 
   /**
@@ -390,7 +469,14 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     const body = parseBody(SdkAuthorizationRequest, await jsonBody(c), '{"Bucket":"…","Region":"…","Method":"put","Pathname":"/<key>","Headers":{…}}');
     const profile = resolveProfile(configOf(c), body.profile);
     const terms = checkSdkRequest(profile, body, keyPrefixFor(profile, c.get("user")));
-    if (terms.operation === "PutObject" || terms.operation === "InitiateMultipartUpload") await enforceLimit(c.env.SIGN_LIMITER, callerKey(c));
+    if (terms.operation === "PutObject" || terms.operation === "InitiateMultipartUpload") {
+      await enforceLimit(c.env.SIGN_LIMITER, callerKey(c));
+      // PutObject signs its Content-Length; an SDK's multipart upload names no size, so it holds what fits.
+      const put = terms.operation === "PutObject";
+      const bound = put ? Number(terms.headers["content-length"]) : profile.multipartMaxBytes;
+      const expiry = put ? signatureExpiry(profile, new Date()) : Date.now() + UPLOAD_TOKEN_TTL_SECONDS * 1000;
+      await reserve(c, profile, terms.key, bound, terms.headers["content-type"] ?? "application/octet-stream", expiry, !put);
+    }
     return respond(c, await authorizeSdkRequest(profile, terms, new Date()));
   });
 
@@ -398,6 +484,9 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi }: 
     const body = parseBody(CredentialsRequest, await jsonBody(c), '{"profile":"default"}');
     const config = configOf(c);
     const profile = resolveProfile(config, body.profile);
+    if (profile.quotaBytes !== undefined || profile.dailyBytes !== undefined) {
+      throw new SignerError(403, "operation_not_allowed", `temporary keys would upload around the byte quotas of profile "${profile.name}": use POST /v1/cos/authorization`);
+    }
     const user = c.get("user") ?? "";
     const prefix = keyPrefixFor(profile, user);
     // Always the caller's whole space, `key` only checked: a scope per key would let a caller force an STS request per key.

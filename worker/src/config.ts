@@ -47,6 +47,10 @@ export interface UploadProfile {
   readonly multipartMaxBytes: number;
   /** Who may get a presigned GET URL of an object (POST /v1/objects/url): its uploader ("owner") or nobody. */
   readonly read: "owner" | "none";
+  /** Bytes a user may hold (stored and reserved); undefined: no limit. */
+  readonly quotaBytes: number | undefined;
+  /** Bytes a user may upload per UTC day; undefined: no limit. */
+  readonly dailyBytes: number | undefined;
 }
 
 export interface SignerConfig {
@@ -317,6 +321,8 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
     multipartThreshold: field(SETTINGS.multipartThreshold),
     multipartMaxBytes: field<number | undefined>(SETTINGS.multipartMaxBytes) ?? maxBytes,
     read: field(SETTINGS.read),
+    quotaBytes: field(SETTINGS.quotaBytes),
+    dailyBytes: field(SETTINGS.dailyBytes),
   };
 }
 

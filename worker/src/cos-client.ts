@@ -71,11 +71,13 @@ export function cosError(code: string | undefined, status: number): SignerError 
 }
 
 /**
- * Sends one signed request to the profile's COS; a 2xx answer, or the mapped error after the retries. A HEAD is
- * signed with the profile's read key pair, the multipart calls with its write pair (docs/security.md).
+ * Sends one signed request to the profile's COS; a 2xx answer, or the mapped error after the retries. A HEAD and a
+ * DELETE Object are signed with the profile's read key pair (the one that reads, heads and deletes), the multipart
+ * calls (an abort too) with its write pair (docs/security.md).
  */
 export async function callCos(profile: UploadProfile, call: CosCall): Promise<Response> {
-  const credentials = call.method === "HEAD" ? profile.readCredentials : profile.credentials;
+  const objectCall = call.method === "HEAD" || (call.method === "DELETE" && call.query === undefined);
+  const credentials = objectCall ? profile.readCredentials : profile.credentials;
   const location = objectLocation(profile, call.key);
   const url = `${location.url}${queryString(call.query)}`;
   let failure: SignerError | undefined;

@@ -28,7 +28,9 @@ export type InvalidRequestCode =
   | "code_invalid"
   | "host_required"
   | "query_invalid"
-  | "header_invalid";
+  | "header_invalid"
+  | "cursor_invalid"
+  | "limit_invalid";
 
 export type ErrorCode =
   | InvalidRequestCode
@@ -66,6 +68,8 @@ export type ErrorCode =
   | "cos_refused"
   | "cos_unavailable"
   | "method_not_allowed"
+  | "quota_exceeded"
+  | "ledger_off"
   | "config_invalid"
   | "internal_error";
 
@@ -73,7 +77,7 @@ export class SignerError extends Error {
   override readonly name: string = "SignerError";
 
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 502 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 501 | 502 | 504,
     readonly code: ErrorCode,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},

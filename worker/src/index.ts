@@ -1,6 +1,14 @@
 /** The Worker entry point: `wrangler dev` / `wrangler deploy` serve this. */
 import { createApp } from "./app.js";
+import type { SignerEnv } from "./config.js";
+import { durableLedger } from "./ledger/durable-object.js";
 import { cloudflareClientAddress } from "./limits.js";
 
-// On Workers the caller's address is the one Cloudflare's edge puts in CF-Connecting-IP.
-export default createApp({ clientAddress: cloudflareClientAddress });
+export { UserLedgerObject } from "./ledger/durable-object.js";
+
+// On Workers the caller's address is the one Cloudflare's edge puts in CF-Connecting-IP; the ledger is the LEDGER
+// Durable Object namespace.
+export default createApp({
+  clientAddress: cloudflareClientAddress,
+  ledger: (env: SignerEnv) => (env.LEDGER ? durableLedger(env.LEDGER) : undefined),
+});

@@ -55,6 +55,15 @@ export async function objectFacts(profile: UploadProfile, key: string, user: str
   };
 }
 
+/** DeleteObject of one of the caller's keys; an object COS no longer has counts as deleted. */
+export async function deleteObject(profile: UploadProfile, key: string): Promise<void> {
+  try {
+    await callCos(profile, { method: "DELETE", key });
+  } catch (error) {
+    if (!(error instanceof SignerError && error.code === "object_not_found")) throw error;
+  }
+}
+
 /** The receipt: an HS256 JWS over the facts, with RECEIPT_SECRET, valid RECEIPT_TTL_SECONDS. */
 export async function receiptFor(facts: ObjectFacts, secret: string, now: Date): Promise<{ receipt: string; expiresAt: string }> {
   const iat = Math.floor(now.getTime() / 1000);

@@ -13,6 +13,8 @@ export interface UploadTerms {
   readonly size?: number;
   /** Media type the object is stored with; signed, so the client must send exactly this. */
   readonly contentType: string;
+  /** Without a size: the largest file a POST form takes (default the profile's maxBytes; the ledger may narrow it). */
+  readonly maxBytes?: number;
 }
 
 export interface PutDescriptor {
@@ -75,7 +77,7 @@ export async function postDescriptor(profile: UploadProfile, terms: UploadTerms,
       bucket: profile.bucket,
       key: terms.key,
       keyTime,
-      contentLengthRange: terms.size === undefined ? [0, profile.maxBytes] : [terms.size, terms.size],
+      contentLengthRange: terms.size === undefined ? [0, terms.maxBytes ?? profile.maxBytes] : [terms.size, terms.size],
       contentType: { eq: terms.contentType },
       // A form can be posted again until it expires: bound to forbid-overwrite, a second post is refused (409).
       conditions: Object.entries(forbidOverwrite(profile)).map(([name, value]) => ({ [name]: value })),

@@ -1,15 +1,24 @@
 /**
  * The signer as a Node HTTP server (@hono/node-server): the same app, configured from a plain record of the same
- * variable names, with in-process rate limits. Used by `npm run start:node` and the Tencent SCF bundle.
+ * variable names. With REDIS_URL, the ledger (quotas, the users' files) and the rate limits live in Redis, shared by
+ * every instance, and each instance sweeps for reservations nobody settled; without it, no ledger and in-process
+ * rate limits. Used by `npm run start:node` and the Tencent SCF bundle.
  */
 import { type ServerType, serve } from "@hono/node-server";
 import { webcrypto } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import openApi from "../../../public/openapi.json";
+import { createClient } from "redis";
 import { createApp } from "../app.js";
 import { API_HEADERS } from "../responses.js";
-import type { SignerEnv } from "../config.js";
+import { type SignerEnv, signerConfig } from "../config.js";
+import type { Ledger } from "../ledger/index.js";
+import { type RedisClient, redisLedger, settleDue } from "../ledger/redis.js";
 import { inProcessLimiters } from "./in-process-limiter.js";
+import { redisLimiters } from "./redis-limiter.js";
+
+/** How often each instance looks for reservations to settle. */
+export const SWEEP_INTERVAL_MS = 15_000;
 
 // WebCrypto is a global from Node 19 on; Node 18 (an SCF runtime) has it only as node:crypto's webcrypto.
 globalThis.crypto ??= webcrypto as Crypto;
@@ -55,11 +64,33 @@ function addressReader(header: string | undefined) {
   };
 }
 
-export function startNodeServer({ env, port, hostname }: NodeServerOptions): Promise<NodeServer> {
+/** Settles what is due now and then; a failure (Redis or COS away) is logged and tried again next time. */
+function sweepEvery(client: RedisClient, ledger: Ledger, env: SignerEnv): NodeJS.Timeout {
+  const timer = setInterval(async () => {
+    try {
+      await settleDue(client, ledger, signerConfig(env).profiles, Date.now());
+    } catch (error) {
+      console.warn(JSON.stringify({ level: "warn", code: "ledger_sweep_failed", message: error instanceof Error ? error.message : String(error) }));
+    }
+  }, SWEEP_INTERVAL_MS);
+  return timer.unref();
+}
+
+export async function startNodeServer({ env, port, hostname }: NodeServerOptions): Promise<NodeServer> {
   const addresses = addressReader(env.CLIENT_ADDRESS_HEADER?.trim() || undefined);
-  const app = createApp({ clientAddress: addresses.read, openApi });
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  const client: RedisClient | undefined = redisUrl ? createClient({ url: redisUrl }) : undefined;
+  if (client) {
+    // Reconnects by itself; while Redis is away, calls fail (500) and the error is logged here, not thrown.
+    client.on("error", (error: Error) => console.warn(JSON.stringify({ level: "warn", code: "redis_error", message: error.message })));
+    await client.connect();
+  }
+  const ledger = client && redisLedger(client);
+  const app = createApp({ clientAddress: addresses.read, openApi, ...(ledger ? { ledger: () => ledger } : {}) });
   // RATE_LIMITS=off where a gateway in front already limits callers (and for benchmarks, like workerd's runs).
-  const bindings: SignerEnv & Record<string, unknown> = env.RATE_LIMITS?.trim() === "off" ? { ...env } : { ...env, ...inProcessLimiters() };
+  const limiters = env.RATE_LIMITS?.trim() === "off" ? {} : client ? redisLimiters(client) : inProcessLimiters();
+  const bindings: SignerEnv & Record<string, unknown> = { ...env, ...limiters };
+  const sweep = client && ledger ? sweepEvery(client, ledger, bindings) : undefined;
   return new Promise((resolve) => {
     const server = serve(
       {
@@ -79,7 +110,11 @@ export function startNodeServer({ env, port, hostname }: NodeServerOptions): Pro
         resolve({
           url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${info.port}`,
           server,
-          close: () => new Promise<void>((done) => server.close(() => done())),
+          close: async () => {
+            clearInterval(sweep);
+            await new Promise<void>((done) => server.close(() => done()));
+            await client?.close();
+          },
         });
       },
     );

@@ -9,6 +9,7 @@ import type { Schema } from "../schemas/json-schema.js";
 import {
   CredentialsRequest,
   KeysRequest,
+  ListObjectsRequest,
   MultipartRequest,
   ObjectRequest,
   PartsRequest,
@@ -45,6 +46,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   host_required: 400,
   query_invalid: 400,
   header_invalid: 400,
+  cursor_invalid: 400,
+  limit_invalid: 400,
   wechat_code_invalid: 400,
   unauthorized: 401,
   token_invalid: 401,
@@ -60,6 +63,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   content_type_unbound: 403,
   overwrite_unbound: 403,
   operation_not_allowed: 403,
+  quota_exceeded: 403,
   not_found: 404,
   seed_routes_off: 404,
   sdk_routes_off: 404,
@@ -76,6 +80,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   wechat_rate_limited: 429,
   config_invalid: 500,
   internal_error: 500,
+  ledger_off: 501,
   wechat_unavailable: 502,
   cos_refused: 502,
   cos_unavailable: 502,
@@ -165,7 +170,7 @@ export const ROUTES: readonly RouteDoc[] = [
     session: true,
     query: { ext: { schema: string, required: true }, profile: { schema: string, required: false } },
     response: answer({ cosHost: string, cosKey: string, authorization: string, securityToken: string }),
-    errors: ["seed_routes_off", ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid"],
+    errors: ["seed_routes_off", ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid", "quota_exceeded"],
   },
   {
     method: "get",
@@ -174,7 +179,7 @@ export const ROUTES: readonly RouteDoc[] = [
     session: true,
     query: { ext: { schema: string, required: true }, profile: { schema: string, required: false } },
     response: answer({ cosHost: string, cosKey: string, policy: string, qSignAlgorithm: string, qAk: string, qKeyTime: string, qSignature: string, securityToken: string }),
-    errors: ["seed_routes_off", ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid"],
+    errors: ["seed_routes_off", ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid", "quota_exceeded"],
   },
   {
     method: "get",
@@ -202,7 +207,7 @@ export const ROUTES: readonly RouteDoc[] = [
     session: true,
     body: UploadRequest,
     response: { type: "object", oneOf: [PutDescriptor, PostDescriptor] } as Schema,
-    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid", "size_invalid", "size_required", "file_too_large", "multipart_required", ...CONTENT_TYPE],
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid", "size_invalid", "size_required", "file_too_large", "multipart_required", ...CONTENT_TYPE, "quota_exceeded"],
   },
   {
     method: "post",
@@ -211,7 +216,7 @@ export const ROUTES: readonly RouteDoc[] = [
     session: true,
     body: MultipartRequest,
     response: answer({ key: string, uploadId: string, size: integer, partSize: integer, partCount: integer, contentType: string, token: string, objectUrl: string, expiresAt: isoTime, parts: SIGNED_PARTS }),
-    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "multipart_off", "ext_invalid", "ext_not_allowed", "size_invalid", "size_required", "file_too_large", "part_size_invalid", ...CONTENT_TYPE, "upload_exists", ...COS_CALL],
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "multipart_off", "ext_invalid", "ext_not_allowed", "size_invalid", "size_required", "file_too_large", "part_size_invalid", ...CONTENT_TYPE, "upload_exists", ...COS_CALL, "quota_exceeded"],
   },
   {
     method: "post",
@@ -269,6 +274,54 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: "post",
+    path: "/v1/objects/list",
+    summary: "The caller's own objects in a profile, newest first (the ledger)",
+    session: true,
+    body: ListObjectsRequest,
+    response: answer(
+      {
+        objects: {
+          type: "array",
+          items: answer({ key: string, size: integer, contentType: string, createdAt: isoTime, state: { type: "string", enum: ["reserved", "stored"] } }),
+        },
+        cursor: { type: "string", description: "send it back for the next page; absent on the last" },
+      },
+      ["cursor"],
+    ),
+    errors: [...JSON_BODY, ...SESSION, ...PROFILE, "cursor_invalid", "limit_invalid", "ledger_off"],
+  },
+  {
+    method: "post",
+    path: "/v1/objects/delete",
+    summary: "Delete one of the caller's objects on COS and free its bytes",
+    session: true,
+    body: ObjectRequest,
+    response: answer({ deleted: { type: "boolean", description: "always true" } }),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "key_invalid", "key_not_allowed", "object_not_found", "ledger_off", ...COS_CALL],
+  },
+  {
+    method: "get",
+    path: "/v1/usage",
+    summary: "The caller's bytes and files per profile, and the profile's limits",
+    session: true,
+    response: answer({
+      profiles: {
+        type: "array",
+        items: answer({
+          profile: string,
+          usedBytes: integer,
+          reservedBytes: integer,
+          quotaBytes: { type: ["integer", "null"] },
+          dailyUsedBytes: integer,
+          dailyBytes: { type: ["integer", "null"] },
+          files: integer,
+        }),
+      },
+    }),
+    errors: [...SESSION, "ledger_off"],
+  },
+  {
+    method: "post",
     path: "/v1/cos/keys",
     summary: "Tencent's SDKs: a new key in the caller's space",
     session: true,
@@ -307,6 +360,7 @@ export const ROUTES: readonly RouteDoc[] = [
       "cos_refused",
       "cos_unavailable",
       ...CONTENT_TYPE,
+      "quota_exceeded",
     ],
   },
   {
@@ -316,7 +370,7 @@ export const ROUTES: readonly RouteDoc[] = [
     session: true,
     body: CredentialsRequest,
     response: answer({ TmpSecretId: string, TmpSecretKey: string, SecurityToken: string, StartTime: integer, ExpiredTime: integer, Bucket: string, Region: string, Prefix: string }),
-    errors: ["sdk_routes_off", ...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "credentials_off", "overwrite_unbound", "content_type_unbound", "key_invalid", "key_not_allowed", "sts_refused", "sts_unavailable"],
+    errors: ["sdk_routes_off", ...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "credentials_off", "operation_not_allowed", "overwrite_unbound", "content_type_unbound", "key_invalid", "key_not_allowed", "sts_refused", "sts_unavailable"],
   },
 ];
 

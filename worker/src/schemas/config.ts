@@ -73,6 +73,10 @@ export const SETTINGS = {
   multipartThreshold: { variable: "UPLOAD_MULTIPART_THRESHOLD", field: "multipartThreshold", type: "integer", minimum: MiB, maximum: 5 * GiB, default: 20 * MiB },
   /** Default: the profile's maxBytes. Up to COS's 10,000 parts of 5 GB. */
   multipartMaxBytes: { variable: "UPLOAD_MULTIPART_MAX_BYTES", field: "multipartMaxBytes", type: "integer", minimum: 1, maximum: 10_000 * 5 * GiB },
+  /** Unset: no limit. Counted by the ledger (Workers: the LEDGER Durable Object; Node/SCF: Redis). */
+  quotaBytes: { variable: "UPLOAD_QUOTA_BYTES", field: "quotaBytes", type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  /** Unset: no limit. Bytes signed per user and UTC day. */
+  dailyBytes: { variable: "UPLOAD_DAILY_BYTES", field: "dailyBytes", type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
   read: {
     variable: "UPLOAD_READ",
     field: "read",

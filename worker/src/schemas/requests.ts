@@ -92,6 +92,19 @@ export const ReadUrlRequest = body<{ key: string; profile: string; expiresIn: nu
   ["key"],
 );
 
+/** A page cursor as the ledger writes it: creation time (13 digits), `:`, the key. */
+export const LIST_CURSOR = "^\\d{13}:[\\x21-\\x7e]{1,512}$";
+export const MAX_LIST_LIMIT = 100;
+
+export const ListObjectsRequest = body<{ profile: string; cursor?: string; limit: number }>(
+  {
+    profile,
+    cursor: { type: "string", pattern: LIST_CURSOR, description: "cursor must be the cursor of the previous page", "x-code": "cursor_invalid" },
+    limit: { type: "integer", minimum: 1, maximum: MAX_LIST_LIMIT, default: 50, description: `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`, "x-code": "limit_invalid" },
+  },
+  [],
+);
+
 export const KeysRequest = body<{ ext: string; profile: string }>({ ext, profile }, ["ext"]);
 
 export const CredentialsRequest = body<{ profile: string; key?: string }>({ profile, key }, []);
