@@ -17,6 +17,17 @@ const delivered: string[] = [];
 /** Every path the webhook receiver was asked for. */
 const hooked: string[] = [];
 
+/** The signer's settings: WeChat sessions, owner reads, receipts delivered to the test's webhook at `path`. */
+const settings = (path: string) => ({
+  AUTH_MODE: "wechat",
+  COS_BUCKET: OLD_BUCKET.name,
+  COS_REGION: OLD_BUCKET.region,
+  COS_ENDPOINT: emulator.url,
+  UPLOAD_READ: "owner",
+  RECEIPT_SECRET,
+  RECEIPT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}${path}`,
+});
+
 beforeAll(async () => {
   emulator = await startEmulator();
   webhook = createServer((req, res) => {
@@ -31,15 +42,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((done) => webhook.listen(0, "127.0.0.1", done));
-  signer = await startSigner({
-    AUTH_MODE: "wechat",
-    COS_BUCKET: OLD_BUCKET.name,
-    COS_REGION: OLD_BUCKET.region,
-    COS_ENDPOINT: emulator.url,
-    UPLOAD_READ: "owner",
-    RECEIPT_SECRET,
-    RECEIPT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/receipts`,
-  });
+  signer = await startSigner(settings("/receipts"));
 }, 60_000);
 
 afterAll(async () => {
@@ -158,16 +161,7 @@ describe("POST /v1/objects/url", () => {
 
 describe("the receipt webhook (issue 18)", () => {
   it("does not follow a redirect: a 3xx is a failed delivery, the receipt goes nowhere else", async () => {
-    const port = (webhook.address() as AddressInfo).port;
-    await signer.rebind({
-      AUTH_MODE: "wechat",
-      COS_BUCKET: OLD_BUCKET.name,
-      COS_REGION: OLD_BUCKET.region,
-      COS_ENDPOINT: emulator.url,
-      UPLOAD_READ: "owner",
-      RECEIPT_SECRET,
-      RECEIPT_WEBHOOK_URL: `http://127.0.0.1:${port}/moved`,
-    });
+    await signer.rebind(settings("/moved"));
     const alice = await login("alice-moved");
     const key = await uploaded(alice, randomBytes(10));
     expect((await post("/v1/uploads/receipt", { key }, alice)).status).toBe(200);
