@@ -1,6 +1,6 @@
 /**
  * Temporary COS keys for an SDK (one call per upload session instead of one per request): STS GetFederationToken
- * with a policy that allows only an uploader's actions, only on the caller's own space (or one key), with the
+ * with a policy that allows only an uploader's actions, only on the caller's own space, with the
  * profile's size limit on every request that carries a body. Kept per caller until shortly before they expire.
  */
 import type { UploadProfile } from "../config.js";
@@ -24,7 +24,7 @@ export interface SdkCredentials {
   readonly ExpiredTime: number;
   readonly Bucket: string;
   readonly Region: string;
-  /** The keys they may write: `<prefix>/*`, or one key. */
+  /** The keys they may write: `<prefix>/*`. */
   readonly Prefix: string;
 }
 
@@ -42,10 +42,8 @@ const ACTIVE_TYPE_PATTERNS = ["text/html*", "text/xml*", "text/xsl*", "*xml*", "
  */
 export function uploaderPolicy(profile: UploadProfile, scope: string): object {
   const bucketResource = `qcs::cos:${profile.region}:uid/${profile.bucket.slice(profile.bucket.lastIndexOf("-") + 1)}:${profile.bucket}/`;
-  // A space (`…/*`) only with the profile's suffixes: one resource per suffix.
-  const suffixes = scope.endsWith("*")
-    ? [...profile.allowedExtensions].map((ext) => ({ ext, resource: `${bucketResource}${scope}.${ext}` }))
-    : [{ ext: scope.slice(scope.lastIndexOf(".") + 1), resource: `${bucketResource}${scope}` }];
+  // The caller's space (`…/*`) only with the profile's suffixes: one resource per suffix.
+  const suffixes = [...profile.allowedExtensions].map((ext) => ({ ext, resource: `${bucketResource}${scope}.${ext}` }));
   const resource = suffixes.map((suffix) => suffix.resource);
   const atMost = (bytes: number) => ({ "cos:content-length": bytes });
   // The profile's methods: PutObject for "put", PostObject for "post".
