@@ -97,10 +97,11 @@ export async function callCos(profile: UploadProfile, call: CosCall): Promise<Re
         signal: AbortSignal.timeout(call.timeoutMs ?? 10_000),
       });
     } catch (error) {
+      // The cause (its text can name the host) goes to the log through onError, never into the answer.
       failure =
         error instanceof Error && error.name === "TimeoutError"
-          ? new SignerError(504, "cos_unavailable", "COS did not answer in time; retry shortly")
-          : new SignerError(502, "cos_unavailable", "COS could not be reached; retry shortly");
+          ? new SignerError(504, "cos_unavailable", "COS did not answer in time; retry shortly", {}, { cause: error })
+          : new SignerError(502, "cos_unavailable", "COS could not be reached; retry shortly", {}, { cause: error });
       await backoff(attempt);
       continue;
     }
@@ -113,6 +114,15 @@ export async function callCos(profile: UploadProfile, call: CosCall): Promise<Re
   throw failure!;
 }
 
+/**
+ * The wait before attempt `attempt + 1`: exponential, its upper half jittered, so that instances failing together do not
+ * retry together.
+ */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = BACKOFF_MS * 2 ** (attempt - 1);
+  return Math.floor(ceiling / 2 + random() * (ceiling / 2));
+}
+
 function backoff(attempt: number): Promise<void> {
-  return attempt < ATTEMPTS ? new Promise((done) => setTimeout(done, BACKOFF_MS * 2 ** (attempt - 1))) : Promise.resolve();
+  return attempt < ATTEMPTS ? new Promise((done) => setTimeout(done, backoffMs(attempt))) : Promise.resolve();
 }

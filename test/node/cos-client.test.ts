@@ -1,0 +1,40 @@
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { signerConfig } from "../../worker/src/config.js";
+import { backoffMs, callCos } from "../../worker/src/cos-client.js";
+import { SignerError } from "../../worker/src/errors.js";
+import { OLD_BUCKET, SECRET_ID, SECRET_KEY } from "./harness";
+
+/** A loopback port nobody listens on: taken from the system, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+describe("the Worker's own COS client", () => {
+  it("keeps the network error as the cause of cos_unavailable, out of the message", async () => {
+    const profile = signerConfig({
+      COS_SECRET_ID: SECRET_ID,
+      COS_SECRET_KEY: SECRET_KEY,
+      COS_BUCKET: OLD_BUCKET.name,
+      COS_REGION: OLD_BUCKET.region,
+      COS_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+      AUTH_MODE: "none",
+    }).profiles.get("default")!;
+    const failure = await callCos(profile, { method: "HEAD", key: "uploads/a.jpg", timeoutMs: 2000 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SignerError);
+    expect(failure).toMatchObject({ status: 502, code: "cos_unavailable", message: "COS could not be reached; retry shortly" });
+    expect((failure as SignerError).cause).toBeInstanceOf(TypeError);
+  });
+
+  it("jitters the backoff within the upper half of each exponential step", () => {
+    expect([1, 2].map((attempt) => backoffMs(attempt, () => 0))).toEqual([100, 200]);
+    expect([1, 2].map((attempt) => backoffMs(attempt, () => 0.999))).toEqual([199, 399]);
+    const waits = new Set(Array.from({ length: 50 }, () => backoffMs(1)));
+    expect(waits.size).toBeGreaterThan(1);
+  });
+});
