@@ -9,7 +9,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { CosError, errorXml } from "./errors.js";
+import { CosError, errorXml, escapeXml } from "./errors.js";
 import { crc64, MultipartUploads, streamCompletion } from "./multipart.js";
 import { DiskStore } from "./storage.js";
 import { type Policy, type PolicyContext, policyAllows, StsEmulator } from "./sts.js";
@@ -295,7 +295,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     const location = `${url.origin}${target.signedPath.replace(/\/$/, "")}/${key.split("/").map(encodeURIComponent).join("/")}`;
     const status = fields.get("success_action_status") ?? "204";
     if (status === "201") {
-      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${location}</Location><Bucket>${target.bucket.name}</Bucket><Key>${key}</Key><ETag>${object.etag}</ETag></PostResponse>`;
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${escapeXml(location)}</Location><Bucket>${target.bucket.name}</Bucket><Key>${escapeXml(key)}</Key><ETag>${object.etag}</ETag></PostResponse>`;
       res.writeHead(201, { ETag: object.etag, Location: location, "Content-Type": "application/xml" }).end(xml);
     } else {
       res.writeHead(status === "200" ? 200 : 204, { ETag: object.etag, Location: location, "Content-Length": "0" }).end();
@@ -449,7 +449,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
           multipart.delete(uploadId!);
           const location = `${url.origin}${target.signedPath.split("/").map(encodeURIComponent).join("/")}`;
           outcome = {
-            xml: `<CompleteMultipartUploadResult><Location>${location}</Location><Bucket>${bucket}</Bucket><Key>${target.key.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</Key><ETag>${object.etag}</ETag></CompleteMultipartUploadResult>`,
+            xml: `<CompleteMultipartUploadResult><Location>${location}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(target.key)}</Key><ETag>${object.etag}</ETag></CompleteMultipartUploadResult>`,
             crc64: crc64(data),
           };
         } catch (error) {

@@ -3,7 +3,8 @@
  * emulator — which verifies like COS, from the docs — must say no with the COS error COS would give.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OLD_BUCKET, OTHER_BUCKET, type RunningSigner, startEmulator, startSigner } from "./harness";
+import { createPostForm, keyTimeAt } from "../../worker/src/cos/index.js";
+import { OLD_BUCKET, OTHER_BUCKET, type RunningSigner, SECRET_ID, SECRET_KEY, startEmulator, startSigner } from "./harness";
 
 interface PutDescriptor {
   key: string;
@@ -186,5 +187,23 @@ describe("the seed routes' output works against the emulator as Tencent's sample
     const response = await fetch(`http://${auth.cosHost}`, { method: "POST", body: form });
     expect(response.status).toBe(200);
     expect((await emulator.store.get(OLD_BUCKET.name, auth.cosKey!))?.body.length).toBe(5);
+  });
+});
+
+describe("the emulator's POST Object answer", () => {
+  it("success_action_status 201: the PostResponse XML escapes the key's entities", async () => {
+    const key = `uploads/a&b<c>"d'e.jpg`;
+    const { fields } = await createPostForm(
+      { secretId: SECRET_ID, secretKey: SECRET_KEY },
+      { bucket: OLD_BUCKET.name, key, keyTime: keyTimeAt(new Date(), 600) },
+      { success_action_status: "201" },
+    );
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    form.append("file", new Blob([bytes(3)]), "a.jpg");
+    const response = await fetch(`${emulator.url}/${OLD_BUCKET.name}`, { method: "POST", body: form });
+    expect(response.status).toBe(201);
+    const xml = await response.text();
+    expect(xml).toContain("<Key>uploads/a&amp;b&lt;c&gt;&quot;d&apos;e.jpg</Key>");
   });
 });
