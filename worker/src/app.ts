@@ -13,7 +13,7 @@ import { HTTPException } from "hono/http-exception";
 import { issueSession, sessionUser } from "./auth/session.js";
 import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
-import { SignerError } from "./errors.js";
+import { type ErrorCode, SignerError } from "./errors.js";
 import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
 import { objectLocation } from "./cos-target.js";
 import { newObjectKey, normalizeExtension } from "./object-key.js";
@@ -103,6 +103,19 @@ function configOf(c: Context<AppEnv>): SignerConfig {
   }
   return config;
 }
+
+/**
+ * The statuses Hono's own parts raise as an `HTTPException` (body-limit's 413, a router's 404/405, an auth
+ * middleware's 401, a parser's 415), answered with the code docs/api.md gives that status; any other status below
+ * 500 stays `bad_request`.
+ */
+const HTTP_EXCEPTION_CODES: Readonly<Partial<Record<number, { readonly code: ErrorCode; readonly message: string }>>> = {
+  401: { code: "unauthorized", message: "authorization required" },
+  404: { code: "not_found", message: "not found" },
+  405: { code: "method_not_allowed", message: "method not allowed" },
+  413: { code: "body_too_large", message: "the request body is too large" },
+  415: { code: "unsupported_media_type", message: "unsupported media type" },
+};
 
 /** Refusals that are a client's normal next step, not a mistake: logged at info, not as warnings. */
 const EXPECTED_REFUSALS = new Set(["multipart_required"]);
@@ -506,7 +519,11 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
 
   app.onError((error, c) => {
     if (error instanceof SignerError) return fail(c, error.status, error.code, error.message, error.headers);
-    if (error instanceof HTTPException && error.status < 500) return fail(c, error.status, "bad_request", error.message || "bad request");
+    if (error instanceof HTTPException && error.status < 500) {
+      const known = HTTP_EXCEPTION_CODES[error.status];
+      const allow = error.getResponse().headers.get("Allow");
+      return fail(c, error.status, known?.code ?? "bad_request", error.message || (known?.message ?? "bad request"), allow ? { Allow: allow } : undefined);
+    }
     return fail(c, 500, "internal_error", "the signer failed; see the Worker logs", undefined, error);
   });
 
