@@ -10,7 +10,7 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { issueSession, sessionUser } from "./auth/session.js";
+import { issueSession, sessionOf } from "./auth/session.js";
 import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
 import { type ErrorCode, SignerError } from "./errors.js";
@@ -50,13 +50,15 @@ import type { BodySchema } from "./schemas/json-schema.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
 import { authorizeSdkRequest, checkSdkRequest } from "./sdk/authorization.js";
 import { credentialsFor } from "./sdk/credentials.js";
+import { checkNoTemporaryKeys, checkServable, type ModerationDesk, settleUpload } from "./moderation/index.js";
+import { wechatPush } from "./routes/wechat-push.js";
 
 /** ASSETS: Workers' static files (public/), where /openapi.json is read on Workers. */
 type Bindings = SignerEnv & { ASSETS?: { fetch(request: Request): Promise<Response> } };
 /** `user`: the caller's key segment (AUTH_MODE=wechat), or "" when anyone may sign (AUTH_MODE=none). */
 export type AppEnv = {
   Bindings: Bindings;
-  Variables: { requestId?: string; warnings?: string[]; user?: string; config?: SignerConfig; hostRequest?: Request; ledger?: Ledger };
+  Variables: { requestId?: string; warnings?: string[]; user?: string; openid?: string; config?: SignerConfig; hostRequest?: Request; ledger?: Ledger; desk?: ModerationDesk };
 };
 
 export interface AppOptions {
@@ -72,6 +74,8 @@ export interface AppOptions {
    * None: quotas are a configuration error and the ledger's routes answer 501 ledger_off.
    */
   readonly ledger?: (env: SignerEnv) => Ledger | undefined;
+  /** The host's moderation desk (access token, checks in flight): a Durable Object on Workers, Redis on Node. */
+  readonly moderation?: (env: SignerEnv) => ModerationDesk | undefined;
 }
 
 /** A client's own request id, kept apart from ours in the log line: letters, digits, `-`, `_`, `.`; at most 64. */
@@ -191,7 +195,7 @@ function keyPrefixFor(profile: UploadProfile, user = ""): string {
   return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
 }
 
-export function createApp({ clientAddress = cloudflareClientAddress, openApi, ledger: ledgerFor }: AppOptions = {}): HonoBase<AppEnv> {
+export function createApp({ clientAddress = cloudflareClientAddress, openApi, ledger: ledgerFor, moderation: deskFor }: AppOptions = {}): HonoBase<AppEnv> {
   // Hono's default preset pairs RegExpRouter with TrieRouter for patterns RegExpRouter cannot take: these fixed
   // paths never need the second.
   const app = new HonoBase<AppEnv>({ router: new RegExpRouter() });
@@ -205,6 +209,8 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     c.set("hostRequest", c.req.raw);
     const ledger = ledgerFor?.(c.env);
     if (ledger) c.set("ledger", ledger);
+    const desk = deskFor?.(c.env);
+    if (desk) c.set("desk", desk);
     return next();
   });
 
@@ -227,7 +233,9 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
   /** Who is asking: the session's user (AUTH_MODE=wechat) or anyone (none). */
   const caller = async (c: Context<AppEnv>, next: () => Promise<void>) => {
     const config = configOf(c);
-    c.set("user", config.auth.mode === "wechat" ? await sessionUser(config.auth, c.req.header("Authorization")) : "");
+    const session = config.auth.mode === "wechat" ? await sessionOf(config.auth, c.req.header("Authorization")) : { user: "", sealedOpenid: undefined };
+    c.set("user", session.user);
+    if (session.sealedOpenid !== undefined) c.set("openid", session.sealedOpenid);
     await next();
   };
 
@@ -261,6 +269,13 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     return respond(c, await issueSession(config.auth, openid, new Date()));
   });
 
+  /** What moderation needs of the host: undefined without a ledger or a desk (then no moderated profile passes configOf). */
+  const moderationOf = (c: Context<AppEnv>) => {
+    const ledger = c.get("ledger");
+    const desk = c.get("desk");
+    return ledger && desk ? { config: configOf(c), ledger, desk } : undefined;
+  };
+
   /** The caller's books in `profile`, or undefined on a host without a ledger store. */
   const booksOf = (c: Context<AppEnv>, profile: UploadProfile): UserLedger | undefined => c.get("ledger")?.of(profile.name, c.get("user") ?? "");
   /** The caller's books, for the routes that exist only with a ledger (501 ledger_off without). */
@@ -273,7 +288,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
   const reserve = async (c: Context<AppEnv>, profile: UploadProfile, key: string, bytes: number, contentType: string, expiresAt: number, shrink = false) => {
     const books = booksOf(c, profile);
     if (!books) return bytes;
-    const result = await books.reserve({ key, bytes, contentType, expiresAt, now: Date.now(), limits: limitsOf(profile), shrink });
+    const result = await books.reserve({ key, bytes, contentType, expiresAt, now: Date.now(), limits: limitsOf(profile), shrink, ...(profile.moderation === "off" ? {} : { sealedOpenid: c.get("openid") }) });
     if (!("bytes" in result)) throw quotaExceeded(profile, bytes, result);
     return result.bytes;
   };
@@ -393,8 +408,8 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
   app.post("/v1/multipart/complete", smallBody, caller, async (c) => {
     const { claims, profile } = await upload(c, UploadTokenRequest);
     const completed = await completeUpload(profile, claims);
-    await booksOf(c, profile)?.commit(claims.key, completed.size, claims.contentType, Date.now());
-    return respond(c, completed);
+    const moderation = await settleUpload(moderationOf(c), booksOf(c, profile), profile, claims.sub, { key: claims.key, size: completed.size, contentType: claims.contentType }, c.get("openid"));
+    return respond(c, { ...completed, ...(profile.moderation === "off" ? {} : { moderation }) });
   });
 
   app.post("/v1/multipart/abort", smallBody, caller, async (c) => {
@@ -416,16 +431,17 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     if (!receipts) throw new SignerError(404, "receipts_off", "receipts are off: set the RECEIPT_SECRET secret");
     const { profile, user, key } = ownObject(c, parseBody(ObjectRequest, await jsonBody(c), KEY_EXAMPLE));
     const facts = await objectFacts(profile, key, user);
-    await booksOf(c, profile)?.commit(key, facts.size, facts.contentType, Date.now());
+    const moderation = await settleUpload(moderationOf(c), booksOf(c, profile), profile, user, facts, c.get("openid"));
     const { receipt, expiresAt } = await receiptFor(facts, receipts.secret, new Date());
     if (receipts.webhookUrl) inBackground(c, deliverReceipt(receipts.webhookUrl, receipt, requestIdOf(c)));
-    return respond(c, { ...facts, receipt, expiresAt });
+    return respond(c, { ...facts, receipt, expiresAt, ...(profile.moderation === "off" ? {} : { moderation }) });
   });
 
   app.post("/v1/objects/url", smallBody, signer, async (c) => {
     const body = parseBody(ReadUrlRequest, await jsonBody(c), '{"key":"uploads/2026/11/29/<32 hex>.jpg","expiresIn":300}');
     const { profile, key } = ownObject(c, body);
     checkReads(profile);
+    await checkServable(booksOf(c, profile), profile, key);
     return respond(c, { key, ...(await readUrl(profile, key, body.expiresIn, body.process, new Date())) });
   });
 
@@ -482,6 +498,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     const body = parseBody(SdkAuthorizationRequest, await jsonBody(c), '{"Bucket":"…","Region":"…","Method":"put","Pathname":"/<key>","Headers":{…}}');
     const profile = resolveProfile(configOf(c), body.profile);
     const terms = checkSdkRequest(profile, body, keyPrefixFor(profile, c.get("user")));
+    if (terms.operation === "GetObject") await checkServable(booksOf(c, profile), profile, terms.key);
     if (terms.operation === "PutObject" || terms.operation === "InitiateMultipartUpload") {
       await enforceLimit(c.env.SIGN_LIMITER, callerKey(c));
       // PutObject signs its Content-Length; an SDK's multipart upload names no size, so it holds what fits.
@@ -497,6 +514,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     const body = parseBody(CredentialsRequest, await jsonBody(c), '{"profile":"default"}');
     const config = configOf(c);
     const profile = resolveProfile(config, body.profile);
+    checkNoTemporaryKeys(profile);
     if (profile.quotaBytes !== undefined || profile.dailyBytes !== undefined) {
       throw new SignerError(403, "operation_not_allowed", `temporary keys would upload around the byte quotas of profile "${profile.name}": use POST /v1/cos/authorization`);
     }
@@ -507,6 +525,8 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     const scope = prefix === "" ? "*" : `${prefix}/*`;
     return respond(c, await credentialsFor(profile, config.sts, user, scope, new Date()));
   });
+
+  app.route("/", wechatPush);
 
   app.notFound((c) => {
     // Every route is a fixed path, so the methods it takes are those registered for exactly this path: an exact

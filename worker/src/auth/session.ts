@@ -11,6 +11,7 @@ import type { AuthConfig } from "../config.js";
 import { toHex } from "../cos/index.js";
 import { UnauthorizedError } from "../errors.js";
 import { derivedHmacKey, hmacKey } from "../hmac-keys.js";
+import { sealOpenid } from "../moderation/openid.js";
 
 type WechatAuth = Extract<AuthConfig, { mode: "wechat" }>;
 
@@ -35,13 +36,15 @@ export interface Session {
 export async function issueSession(auth: WechatAuth, openid: string, now: Date): Promise<Session> {
   const iat = Math.floor(now.getTime() / 1000);
   const exp = iat + auth.sessionTtlSeconds;
-  const claims = { iss: SESSION_ISSUER, aud: auth.appId, sub: await userSegment(auth, openid), iat, exp };
+  const sub = await userSegment(auth, openid);
+  // `oid`: the openid sealed (never only signed) for content checks, which need it (moderation/openid.ts).
+  const claims = { iss: SESSION_ISSUER, aud: auth.appId, sub, oid: await sealOpenid(auth.sessionSecret, sub, openid), iat, exp };
   const token = await sign(claims, await derivedHmacKey(auth.sessionSecret, TOKEN_KEY_LABEL), "HS256");
   return { token, expiresAt: new Date(exp * 1000).toISOString(), expiresIn: auth.sessionTtlSeconds };
 }
 
 /** Tokens verified by this isolate, per configuration: a user's next request skips the HMAC (≈ 12 µs in workerd). */
-const verified = new WeakMap<WechatAuth, Map<string, { readonly sub: string; readonly exp: number }>>();
+const verified = new WeakMap<WechatAuth, Map<string, { readonly sub: string; readonly exp: number; readonly oid: string | undefined }>>();
 const KEPT_TOKENS = 1024;
 
 const expired = () => new UnauthorizedError("token_expired", "the session expired: log in again");
@@ -49,6 +52,11 @@ const invalid = () => new UnauthorizedError("token_invalid", "the session token 
 
 /** The user segment of a valid `Authorization: Bearer <token>`; 401 otherwise. */
 export async function sessionUser(auth: WechatAuth, authorization: string | undefined): Promise<string> {
+  return (await sessionOf(auth, authorization)).user;
+}
+
+/** The user segment of a valid session, and its sealed openid (absent from tokens issued before it was added). */
+export async function sessionOf(auth: WechatAuth, authorization: string | undefined): Promise<{ user: string; sealedOpenid: string | undefined }> {
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? "");
   if (!authorization) throw new UnauthorizedError("unauthorized", "log in first: send Authorization: Bearer <token> from POST /v1/session");
   if (!match) throw new UnauthorizedError("token_invalid", "the Authorization header must be Bearer <token>");
@@ -58,7 +66,7 @@ export async function sessionUser(auth: WechatAuth, authorization: string | unde
   const seen = known.get(token);
   if (seen) {
     if (seen.exp <= Date.now() / 1000) throw expired();
-    return seen.sub;
+    return { user: seen.sub, sealedOpenid: seen.oid };
   }
   let payload: Record<string, unknown>;
   try {
@@ -69,11 +77,12 @@ export async function sessionUser(auth: WechatAuth, authorization: string | unde
     throw invalid();
   }
   // hono/jwt checks iat and exp only when present: a token must carry both, no further apart than a session lasts.
-  const { sub, iat, exp } = payload;
+  const { sub, iat, exp, oid } = payload;
   if (typeof iat !== "number" || typeof exp !== "number" || exp - iat > auth.sessionTtlSeconds || typeof sub !== "string" || !/^[0-9a-f]{20}$/.test(sub)) {
     throw invalid();
   }
   if (known.size >= KEPT_TOKENS) known.delete(known.keys().next().value!);
-  known.set(token, { sub, exp });
-  return sub;
+  const sealedOpenid = typeof oid === "string" ? oid : undefined;
+  known.set(token, { sub, exp, oid: sealedOpenid });
+  return { user: sub, sealedOpenid };
 }

@@ -4,7 +4,7 @@
  * Workers serves as a static asset (no Worker CPU) and the other hosts serve from their bundle; a test keeps the
  * file equal to this module's output and checks real answers against it.
  */
-import type { ErrorCode } from "../errors.js";
+import { type ErrorCode, MODERATION_STATUSES } from "../errors.js";
 import type { Schema } from "../schemas/json-schema.js";
 import {
   CredentialsRequest,
@@ -22,6 +22,7 @@ import {
 
 /** Every error code with its HTTP status (TypeScript makes the list complete). */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
+  ...MODERATION_STATUSES,
   bad_request: 400,
   ext_invalid: 400,
   ext_not_allowed: 400,

@@ -77,6 +77,19 @@ export const SETTINGS = {
   quotaBytes: { variable: "UPLOAD_QUOTA_BYTES", field: "quotaBytes", type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
   /** Unset: no limit. Bytes signed per user and UTC day. */
   dailyBytes: { variable: "UPLOAD_DAILY_BYTES", field: "dailyBytes", type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  /** Content moderation of the objects uploaded (docs/moderation.md): nothing is served before it passed. */
+  moderation: {
+    variable: "UPLOAD_MODERATION",
+    field: "moderation",
+    type: "string",
+    enum: ["off", "wechat", "cos"],
+    default: "off",
+    description: 'must be "off", "wechat" (images and audio through WeChat\'s mediaCheckAsync, the rest through COS) or "cos" (everything through COS moderation)',
+  },
+  /** mediaCheckAsync's scene: 1 profile, 2 comment, 3 forum, 4 social log. */
+  moderationScene: { variable: "UPLOAD_MODERATION_SCENE", field: "moderationScene", type: "integer", minimum: 1, maximum: 4, default: 4 },
+  /** While an object is pending, its uploader may still get read URLs of it. */
+  moderationOwnerRead: { variable: "UPLOAD_MODERATION_OWNER_READ", field: "moderationOwnerRead", type: "boolean", default: false },
   read: {
     variable: "UPLOAD_READ",
     field: "read",
@@ -100,6 +113,12 @@ export const SETTINGS = {
   sdkRoutes: { variable: "SDK_ROUTES", type: "boolean", default: false },
   receiptSecret: { ...LONG_SECRET, variable: "RECEIPT_SECRET" },
   receiptWebhookUrl: { variable: "RECEIPT_WEBHOOK_URL", type: "string", format: "url" },
+  /** The Token of the Mini Program's message push (3–32 letters and digits). */
+  wxPushToken: { ...SECRET_RULE, variable: "WX_PUSH_TOKEN", description: "must be the push Token of the WeChat console: 3–32 letters and digits" },
+  /** The EncodingAESKey of the message push; set: safe mode only. */
+  wxPushAesKey: { ...SECRET_RULE, variable: "WX_PUSH_AES_KEY", description: "must be the EncodingAESKey of the WeChat console: 43 letters and digits" },
+  /** Where COS sends its moderation jobs' callbacks: this signer's POST /v1/moderation/cos-callback. */
+  moderationCallbackUrl: { variable: "MODERATION_CALLBACK_URL", type: "string", format: "url" },
   stsEndpoint: { variable: "STS_ENDPOINT", type: "string", format: "origin", default: "https://sts.tencentcloudapi.com" },
   stsDurationSeconds: { variable: "STS_DURATION_SECONDS", type: "integer", minimum: 300, maximum: 7200, default: 900 },
 } as const satisfies Record<string, Setting>;
