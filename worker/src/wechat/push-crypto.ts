@@ -27,7 +27,7 @@ export function sameSignature(a: string, b: string): boolean {
 
 export interface PushKey {
   readonly key: CryptoKey;
-  readonly iv: Uint8Array;
+  readonly iv: Uint8Array<ArrayBuffer>;
 }
 
 /** The EncodingAESKey: 43 letters and digits, the base64 of a 32-byte key without its `=`. */
