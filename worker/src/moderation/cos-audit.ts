@@ -20,7 +20,8 @@ function ciOrigin(profile: UploadProfile): string {
 
 const escapeXml = (text: string) => text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
 
-async function ciCall(profile: UploadProfile, method: "GET" | "POST", path: string, body?: string): Promise<string> {
+/** The answer's XML; null for a job COS does not know (404). */
+async function ciCall(profile: UploadProfile, method: "GET" | "POST", path: string, body?: string): Promise<string | null> {
   const origin = ciOrigin(profile);
   const host = new URL(origin).host;
   const headers: Record<string, string> = body === undefined ? {} : { "content-type": "application/xml" };
@@ -32,6 +33,7 @@ async function ciCall(profile: UploadProfile, method: "GET" | "POST", path: stri
     throw new SignerError(502, "cos_unavailable", "COS moderation could not be reached; retry shortly", {}, { cause: error });
   }
   const text = await response.text();
+  if (response.status === 404) return null;
   if (!response.ok) throw new SignerError(502, response.status === 403 ? "cos_refused" : "cos_unavailable", `COS moderation answered ${xmlText(text, "Code") ?? `HTTP ${response.status}`}`);
   return text;
 }
@@ -42,7 +44,7 @@ export async function submitAuditJob(profile: UploadProfile, kind: AuditKind, ke
   const conf = kind === "image" ? "<Async>1</Async>" : "";
   const xml = `<Request><Input><Object>${escapeXml(key)}</Object></Input><Conf>${conf}<Callback>${escapeXml(callback)}</Callback><CallbackVersion>Simple</CallbackVersion></Conf></Request>`;
   const answer = await ciCall(profile, "POST", `/${kind}/auditing`, xml);
-  const jobId = xmlText(answer, "JobId");
+  const jobId = answer === null ? undefined : xmlText(answer, "JobId");
   if (!jobId) throw new SignerError(502, "cos_unavailable", "COS moderation gave no JobId");
   return jobId;
 }
@@ -51,6 +53,7 @@ export async function submitAuditJob(profile: UploadProfile, kind: AuditKind, ke
 export async function auditJobVerdict(profile: UploadProfile, kind: AuditKind, jobId: string): Promise<Verdict | undefined> {
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(jobId)) return undefined;
   const answer = await ciCall(profile, "GET", `/${kind}/auditing/${jobId}`);
+  if (answer === null) return undefined;
   const state = xmlText(answer, "State");
   if (state !== "Success") return state === "Failed" ? "review" : undefined;
   const result = xmlText(answer, "Result");
