@@ -66,17 +66,24 @@ function addressReader(header: string | undefined) {
   };
 }
 
+/**
+ * Settles the reservations due at `now` (ledger/redis.ts), and gives an object found uploaded in a moderated profile
+ * its check, as a receipt would.
+ */
+export async function sweepOnce(client: RedisClient, ledger: Ledger, env: SignerEnv, now: number): Promise<number> {
+  const config = signerConfig(env);
+  const desk = redisDesk(client, () => wechatAppOf(config));
+  return settleDue(client, ledger, config.profiles, now, 50, async (profile, user, key, contentType) => {
+    const books = ledger.of(profile.name, user);
+    await submitCheck({ config, desk }, books, profile, user, key, contentType, (await books.checkOf(key))?.sealedOpenid);
+  });
+}
+
 /** Settles what is due now and then; a failure (Redis or COS away) is logged and tried again next time. */
 function sweepEvery(client: RedisClient, ledger: Ledger, env: SignerEnv): NodeJS.Timeout {
-  const desk = redisDesk(client, () => wechatAppOf(signerConfig(env)));
   const timer = setInterval(async () => {
     try {
-      const config = signerConfig(env);
-      // An object the sweep finds uploaded in a moderated profile gets its check, as a receipt would give it.
-      await settleDue(client, ledger, config.profiles, Date.now(), 50, async (profile, user, key, contentType) => {
-        const books = ledger.of(profile.name, user);
-        await submitCheck({ config, desk }, books, profile, user, key, contentType, (await books.checkOf(key))?.sealedOpenid);
-      });
+      await sweepOnce(client, ledger, env, Date.now());
     } catch (error) {
       console.warn(JSON.stringify({ level: "warn", code: "ledger_sweep_failed", message: error instanceof Error ? error.message : String(error) }));
     }
