@@ -33,7 +33,7 @@ describe("push crypto: WebCrypto against node:crypto", () => {
         const decipher = createDecipheriv("aes-256-cbc", raw, raw.subarray(0, 16)).setAutoPadding(false);
         const plain = Buffer.concat([decipher.update(cipher), decipher.final()]);
         const pad = plain.at(-1)!;
-        expect(plain.subarray(plain.length - pad).every((byte) => byte === pad)).toBe(true);
+        expect(plain.subarray(plain.length - pad).every((byte: number) => byte === pad)).toBe(true);
         const length = plain.readUInt32BE(16);
         expect(plain.subarray(20, 20 + length).toString("utf8")).toBe(message);
         expect(plain.subarray(20 + length, plain.length - pad).toString()).toBe(APPID);
