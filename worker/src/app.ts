@@ -266,7 +266,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     // Counted once the request could reach WeChat: malformed ones cost nothing and use up no one's logins.
     await enforceLimit(c.env.SESSION_LIMITER, callerAddress(c));
     const openid = await openidForCode(config.auth, code);
-    return respond(c, await issueSession(config.auth, openid, new Date()));
+    return respond(c, await issueSession(config.auth, openid, new Date(), [...config.profiles.values()].some((profile) => profile.moderation === "wechat")));
   });
 
   /** What moderation needs of the host: undefined without a ledger or a desk (then no moderated profile passes configOf). */

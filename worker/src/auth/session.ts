@@ -33,12 +33,13 @@ export interface Session {
   readonly expiresIn: number;
 }
 
-export async function issueSession(auth: WechatAuth, openid: string, now: Date): Promise<Session> {
+/** `withOpenid`: the token also carries the openid, sealed, for WeChat's content checks (a profile moderates with WeChat). */
+export async function issueSession(auth: WechatAuth, openid: string, now: Date, withOpenid = false): Promise<Session> {
   const iat = Math.floor(now.getTime() / 1000);
   const exp = iat + auth.sessionTtlSeconds;
   const sub = await userSegment(auth, openid);
   // `oid`: the openid sealed (never only signed) for content checks, which need it (moderation/openid.ts).
-  const claims = { iss: SESSION_ISSUER, aud: auth.appId, sub, oid: await sealOpenid(auth.sessionSecret, sub, openid), iat, exp };
+  const claims = { iss: SESSION_ISSUER, aud: auth.appId, sub, ...(withOpenid ? { oid: await sealOpenid(auth.sessionSecret, sub, openid) } : {}), iat, exp };
   const token = await sign(claims, await derivedHmacKey(auth.sessionSecret, TOKEN_KEY_LABEL), "HS256");
   return { token, expiresAt: new Date(exp * 1000).toISOString(), expiresIn: auth.sessionTtlSeconds };
 }
