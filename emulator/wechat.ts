@@ -54,7 +54,7 @@ export function sealPush(message: string, appId = STUB_APPID, encodingAesKey = S
   return { query: query.toString(), body: JSON.stringify({ ToUserName: "gh_standin", Encrypt: encrypted }) };
 }
 
-export async function startWechatStandin(options: { port?: number; host?: string; delayMs?: number } = {}): Promise<WechatStandin> {
+export async function startWechatStandin(options: { port?: number; host?: string; delayMs?: number; log?: (line: string) => void } = {}): Promise<WechatStandin> {
   let tokens = new Set<string>();
   let current: string | undefined;
   let limited = 0;
@@ -108,7 +108,15 @@ export async function startWechatStandin(options: { port?: number; host?: string
       };
       const push = { ...sealPush(JSON.stringify(event)), traceId };
       pushes.push(push);
-      setTimeout(() => void standin.deliver(push).catch(() => undefined), standin.delayMs).unref();
+      options.log?.(`media_check_async: ${suggest} for ${check.media_url.split("?")[0]} (trace_id ${traceId})`);
+      setTimeout(
+        () =>
+          void standin.deliver(push).then(
+            (status) => options.log?.(`pushed ${suggest} for ${traceId}: HTTP ${status}`),
+            (error: Error) => options.log?.(`push for ${traceId} failed: ${error.message}`),
+          ),
+        standin.delayMs,
+      ).unref();
       return json({ errcode: 0, errmsg: "ok", trace_id: traceId });
     }
     return wechatStub(new Request(`https://api.weixin.qq.com${url.pathname}${url.search}`));

@@ -154,10 +154,13 @@ export function checkNoTemporaryKeys(profile: UploadProfile): void {
   }
 }
 
-/** A blocked object is made private on COS, so that a public-read bucket does not serve it either. */
+/**
+ * A blocked object is made private on COS, so that a public-read bucket does not serve it either. Signed with the
+ * read pair, which signs no client's PUT: a write pair allowed PutObjectACL would let an upload signature carry one.
+ */
 async function quarantine(profile: UploadProfile, key: string): Promise<void> {
   try {
-    await callCos(profile, { method: "PUT", key, query: { acl: "" }, headers: { "x-cos-acl": "private" } });
+    await callCos(profile, { method: "PUT", key, query: { acl: "" }, headers: { "x-cos-acl": "private" }, readPair: true });
   } catch (error) {
     log("warn", "moderation_quarantine_failed", `the blocked object could not be made private on COS (${error instanceof SignerError ? error.code : "error"}); the signer still serves it to no one`);
   }
