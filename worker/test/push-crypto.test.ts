@@ -95,3 +95,15 @@ describe("WeChat's safe-mode push crypto, with WebCrypto", () => {
     );
   });
 });
+
+describe("plain mode (no EncodingAESKey)", () => {
+  it("takes a push whose signature covers Token, timestamp and nonce; refuses another", async () => {
+    const settings = { token: "plainToken", key: undefined, appId: "wx0123456789abcdef" };
+    const event = { Event: "wxa_media_check", trace_id: "t-1", result: { suggest: "pass" } };
+    const signature = await pushSignature("plainToken", "1700000000", "n1");
+    const query = new URLSearchParams({ signature, timestamp: "1700000000", nonce: "n1" });
+    expect(await openPush(settings, query, JSON.stringify(event))).toEqual(event);
+    query.set("nonce", "n2");
+    await expect(openPush(settings, query, JSON.stringify(event))).rejects.toMatchObject({ status: 401, code: "push_signature_invalid" });
+  });
+});

@@ -13,9 +13,13 @@ import type { Verdict } from "./index.js";
 
 export type AuditKind = "image" | "video" | "audio";
 
-/** The CI origin of the profile's bucket, or its endpoint (a local emulator) when one is set. */
+/**
+ * The CI origin of the profile's bucket; a loopback endpoint (the local emulator) answers for it. A custom or
+ * acceleration domain serves objects only, so CI is always reached on its own domain otherwise.
+ */
 function ciOrigin(profile: UploadProfile): string {
-  return profile.endpoint ?? `https://${profile.bucket}.ci.${profile.region}.myqcloud.com`;
+  const local = profile.endpoint !== undefined && /^http:\/\/(?:127\.0\.0\.1|localhost)(?::\d+)?$/.test(profile.endpoint);
+  return local ? profile.endpoint! : `https://${profile.bucket}.ci.${profile.region}.myqcloud.com`;
 }
 
 const escapeXml = (text: string) => text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
