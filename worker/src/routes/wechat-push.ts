@@ -4,8 +4,9 @@
  * Each answers what its sender expects (`success`, the echostr); a refused push changes nothing and gets a 4xx.
  */
 import type { Context } from "hono";
-import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HonoBase } from "hono/hono-base";
+import { RegExpRouter } from "hono/router/reg-exp-router";
 import type { AppEnv } from "../app.js";
 import { signerConfig } from "../config.js";
 import { ModerationError, SignerError } from "../errors.js";
@@ -52,7 +53,8 @@ function pushToken(c: Context<AppEnv>): string {
   return token;
 }
 
-export const wechatPush = new Hono<AppEnv>();
+// As the main app: RegExpRouter alone (hono's default preset would bring two more routers into the bundle).
+export const wechatPush = new HonoBase<AppEnv>({ router: new RegExpRouter() });
 
 wechatPush.get("/v1/wechat/push", async (c) => c.text(await serverCheck(pushToken(c), new URL(c.req.url).searchParams)));
 
