@@ -2,7 +2,8 @@
  * Content moderation end to end on Workers, the way `wrangler dev` runs it: the Worker of wrangler.toml (its LEDGER
  * and MODERATION Durable Objects) in workerd, uploads into the COS emulator (which also runs COS moderation jobs and
  * calls back), and the WeChat stand-in on loopback, which downloads each media_url and pushes its verdict in safe
- * mode. Nothing pending, in review or blocked is served.
+ * mode. Nothing pending, in review or blocked is served; receipts, multipart completes and the ledger's own alarm all
+ * submit checks.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,6 +18,7 @@ let standin: WechatStandin;
 let signer: RunningSigner;
 let webhook: Server;
 const events: string[] = [];
+const silent = { token: "", key: "" };
 
 beforeAll(async () => {
   [emulator, standin] = await Promise.all([startEmulator(), startWechatStandin({ delayMs: 100 })]);
@@ -37,7 +39,8 @@ beforeAll(async () => {
     WX_PUSH_AES_KEY: STANDIN_PUSH_AES_KEY,
     UPLOAD_MODERATION: "wechat",
     UPLOAD_READ: "owner",
-    UPLOAD_MULTIPART: "false",
+    // `brief`: 10 s signatures, so that the ledger's alarm settles an unreported upload 70 s after signing.
+    UPLOAD_PROFILES: JSON.stringify({ default: { bucket: OLD_BUCKET.name }, brief: { bucket: OLD_BUCKET.name, keyPrefix: "brief", signatureTtlSeconds: 10 } }),
     UPLOAD_ALLOWED_EXTENSIONS: "jpg,png,mp4,pdf",
     RECEIPT_SECRET,
     RECEIPT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
@@ -46,6 +49,12 @@ beforeAll(async () => {
   signer = await startSigner(vars);
   await signer.rebind({ ...vars, MODERATION_CALLBACK_URL: `${signer.url}/v1/moderation/cos-callback` });
   standin.pushTo = signer.url;
+  // Uploaded and never reported: only the Durable Object's alarm can settle it and submit its check.
+  silent.token = await login("mod-silent");
+  const bytes = new TextEncoder().encode("silent picture");
+  const signed = await post("/v1/uploads", { profile: "brief", ext: "jpg", size: bytes.length }, silent.token);
+  expect((await fetch(signed.body.url, { method: "PUT", headers: signed.body.headers, body: bytes })).status).toBe(200);
+  silent.key = signed.body.key;
 }, 60_000);
 
 afterAll(async () => {
@@ -81,8 +90,8 @@ async function upload(token: string, content: string, ext = "jpg"): Promise<{ ke
   return { key: signed.body.key, moderation: receipt.body.moderation };
 }
 
-async function stateOf(token: string, key: string): Promise<string> {
-  const { body } = await post("/v1/objects/list", {}, token);
+async function stateOf(token: string, key: string, profile = "default"): Promise<string> {
+  const { body } = await post("/v1/objects/list", { profile }, token);
   return (body.objects as { key: string; state: string }[]).find((object) => object.key === key)!.state;
 }
 
@@ -200,4 +209,28 @@ describe("content moderation on Workers", () => {
     const forgedCallback = await fetch(`${signer.url}/v1/moderation/cos-callback?kind=video`, { method: "POST", body: JSON.stringify({ data: { trace_id: "avforged0000" } }) });
     expect(forgedCallback.status).toBe(200);
   });
+
+  it("a multipart upload's complete settles it pending and submits its check", async () => {
+    const token = await login("mod-multipart");
+    const bytes = new TextEncoder().encode("a small video in one part");
+    const started = await post("/v1/multipart", { ext: "mp4", size: bytes.length }, token);
+    expect(started.status).toBe(200);
+    const [part] = started.body.parts as { url: string; headers: Record<string, string> }[];
+    expect((await fetch(part!.url, { method: "PUT", headers: part!.headers, body: bytes })).status).toBe(200);
+    const completed = await post("/v1/multipart/complete", { token: started.body.token }, token);
+    expect([completed.status, completed.body.moderation]).toEqual([200, "pending"]);
+    expect(await settles(token, started.body.key)).toBe("stored");
+  });
+
+  it("the ledger's own settling (the Durable Object's alarm) finds the unreported upload and submits its check", async () => {
+    let state = "reserved";
+    for (const deadline = Date.now() + 100_000; Date.now() < deadline && (state === "reserved" || state === "pending"); ) {
+      await new Promise((done) => setTimeout(done, 1000));
+      state = await stateOf(silent.token, silent.key, "brief");
+    }
+    expect(state).toBe("stored");
+    const read = await post("/v1/objects/url", { profile: "brief", key: silent.key }, silent.token);
+    expect(read.status).toBe(200);
+    expect(await (await fetch(read.body.url)).text()).toBe("silent picture");
+  }, 110_000);
 });
