@@ -14,5 +14,5 @@ export { ModerationDeskObject } from "./moderation/durable-object.js";
 export default createApp({
   clientAddress: cloudflareClientAddress,
   ledger: (env: SignerEnv) => (env.LEDGER ? durableLedger(env.LEDGER) : undefined),
-  moderation: (env: SignerEnv) => (env.MODERATION ? durableDesk(env.MODERATION, signerConfig(env)) : undefined),
+  moderation: (env: SignerEnv) => (env.MODERATION ? durableDesk(env.MODERATION, () => signerConfig(env)) : undefined),
 });

@@ -13,7 +13,7 @@ import { durableDesk } from "../src/moderation/durable-object.js";
 import { openOpenid } from "../src/moderation/openid.js";
 import { wechatEnv } from "./helpers.js";
 
-const app = createApp({ ledger: () => durableLedger(env.LEDGER), moderation: (vars: SignerEnv) => durableDesk(env.MODERATION, signerConfig(vars)) });
+const app = createApp({ ledger: () => durableLedger(env.LEDGER), moderation: (vars: SignerEnv) => durableDesk(env.MODERATION, () => signerConfig(vars)) });
 const vars = {
   ...wechatEnv,
   UPLOAD_MODERATION: "wechat",

@@ -62,13 +62,17 @@ export class ModerationDeskObject extends DurableObject<SignerEnv> implements Mo
   }
 }
 
-/** The desk of this configuration's appid (or of COS moderation alone, without WeChat sessions). */
-export function durableDesk(namespace: DurableObjectNamespace<ModerationDeskObject>, config: SignerConfig): ModerationDesk {
-  const stub = namespace.get(namespace.idFromName(wechatAppOf(config)?.appId ?? "cos"));
+/**
+ * The desk of this configuration's appid (or of COS moderation alone, without WeChat sessions). Its stub is made on
+ * first use: a request that moderates nothing costs no id derivation (and reads no configuration).
+ */
+export function durableDesk(namespace: DurableObjectNamespace<ModerationDeskObject>, config: () => SignerConfig): ModerationDesk {
+  let stub: DurableObjectStub<ModerationDeskObject> | undefined;
+  const desk = () => (stub ??= namespace.get(namespace.idFromName(wechatAppOf(config())?.appId ?? "cos")));
   return {
-    token: (stale) => stub.token(stale),
-    track: (checkId, target) => stub.track(checkId, target),
-    claim: (checkId) => stub.claim(checkId),
-    unclaim: (checkId) => stub.unclaim(checkId),
+    token: (stale) => desk().token(stale),
+    track: (checkId, target) => desk().track(checkId, target),
+    claim: (checkId) => desk().claim(checkId),
+    unclaim: (checkId) => desk().unclaim(checkId),
   };
 }

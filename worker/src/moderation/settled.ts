@@ -7,5 +7,5 @@ import { submitCheck } from "./index.js";
 export async function moderateSettled(env: SignerEnv, books: Pick<UserLedger, "moderate" | "checkOf">, profile: UploadProfile, user: string, key: string, contentType: string): Promise<void> {
   if (!env.MODERATION) return;
   const config = signerConfig(env);
-  await submitCheck({ config, desk: durableDesk(env.MODERATION, config) }, books, profile, user, key, contentType, (await books.checkOf(key))?.sealedOpenid);
+  await submitCheck({ config, desk: durableDesk(env.MODERATION, () => config) }, books, profile, user, key, contentType, (await books.checkOf(key))?.sealedOpenid);
 }
