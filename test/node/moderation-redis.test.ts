@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STANDIN_PUSH_AES_KEY, STANDIN_PUSH_TOKEN, startWechatStandin, type WechatStandin } from "../../emulator/wechat";
 import { type NodeServer, startNodeServer, sweepOnce } from "../../worker/src/hosts/node.js";
 import { type RedisClient, redisLedger } from "../../worker/src/ledger/redis.js";
+import { redisDesk } from "../../worker/src/moderation/redis.js";
 import { type RedisServer, startRedis } from "../support/redis-server.js";
 import { STUB_APPID, STUB_APPSECRET } from "../support/wechat-stub.js";
 import { OLD_BUCKET, SECRET_ID, SECRET_KEY, startEmulator } from "./harness";
@@ -150,5 +151,21 @@ describe("content moderation on Node with Redis, two instances", () => {
     expect(await sweepOnce(client, redisLedger(client), env, Date.now() + 120_000)).toBeGreaterThanOrEqual(1);
     expect(standin.stats.checks).toBe(checks + 1);
     expect(await settles(token, key)).toBe("stored");
+  });
+});
+
+describe("the moderation desk in Redis", () => {
+  const target = { profile: "default", user: "0123456789abcdef0123", key: "uploads/k.jpg" };
+
+  it("hands a check's object out once across instances; a verdict that outran its tracking is kept for it", async () => {
+    const [one, two] = [redisDesk(client, () => undefined), redisDesk(client, () => undefined)];
+    expect(await one.track("wx:redis-once", target)).toBeUndefined();
+    const claims = await Promise.all([one, two, one, two].map((desk) => desk.claim("wx:redis-once", "pass")));
+    expect(claims.filter((claim) => claim !== undefined)).toEqual([target]);
+    await two.unclaim("wx:redis-once");
+    expect(await one.claim("wx:redis-once", "pass")).toEqual(target);
+    expect(await two.claim("wx:redis-early", "review")).toBeUndefined();
+    expect(await one.track("wx:redis-early", target)).toBe("review");
+    expect(await two.claim("wx:redis-early", "review")).toBeUndefined();
   });
 });

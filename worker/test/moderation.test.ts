@@ -102,3 +102,22 @@ describe("content moderation on Workers", () => {
     expect((await app.request("https://signer.example/healthz", {}, { ...vars, AUTH_MODE: "none", UPLOAD_MODERATION: "cos" })).status).toBe(200);
   });
 });
+
+describe("the moderation desk (a Durable Object per appid)", () => {
+  const desk = durableDesk(env.MODERATION, () => signerConfig(vars));
+  const target = { profile: "default", user: "0123456789abcdef0123", key: "uploads/k.jpg" };
+
+  it("hands a check's object out once; given back, once more", async () => {
+    expect(await desk.track("wx:desk-once", target)).toBeUndefined();
+    expect(await desk.claim("wx:desk-once", "pass")).toEqual(target);
+    expect(await desk.claim("wx:desk-once", "pass")).toBeUndefined();
+    await desk.unclaim("wx:desk-once");
+    expect(await desk.claim("wx:desk-once", "pass")).toEqual(target);
+  });
+
+  it("keeps a verdict that outran its check's tracking, and hands it to the tracking", async () => {
+    expect(await desk.claim("wx:desk-early", "risky")).toBeUndefined();
+    expect(await desk.track("wx:desk-early", target)).toBe("risky");
+    expect(await desk.claim("wx:desk-early", "risky")).toBeUndefined();
+  });
+});

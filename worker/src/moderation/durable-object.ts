@@ -6,14 +6,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { type SignerConfig, type SignerEnv, signerConfig } from "../config.js";
 import { type CachedToken, fetchStableToken, isFresh } from "../wechat/api.js";
-import { type CheckTarget, type ModerationDesk, wechatAppOf } from "./index.js";
+import { type CheckTarget, type EarlyWord, type ModerationDesk, wechatAppOf } from "./index.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS token (id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS checks (id TEXT PRIMARY KEY, target TEXT NOT NULL, claimed INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS early (id TEXT PRIMARY KEY, word TEXT NOT NULL, created_at INTEGER NOT NULL);
 `;
 /** A check's record is kept this long: WeChat's verdict comes within 30 minutes, its repeats soon after. */
 const CHECK_KEPT_MS = 2 * 86_400_000;
+/** A word for a check not tracked (yet) is kept this long: its submission is seconds behind, or it is not ours. */
+const EARLY_KEPT_MS = 3_600_000;
 
 export class ModerationDeskObject extends DurableObject<SignerEnv> implements ModerationDesk {
   private readonly sql: SqlStorage;
@@ -46,15 +49,21 @@ export class ModerationDeskObject extends DurableObject<SignerEnv> implements Mo
     }
   }
 
-  async track(checkId: string, target: CheckTarget): Promise<void> {
+  async track(checkId: string, target: CheckTarget): Promise<EarlyWord | undefined> {
     const now = Date.now();
-    this.sql.exec("INSERT OR REPLACE INTO checks VALUES (?, ?, 0, ?)", checkId, JSON.stringify(target), now);
+    const early = this.sql.exec<{ word: EarlyWord }>("DELETE FROM early WHERE id = ? RETURNING word", checkId).toArray()[0]?.word;
+    this.sql.exec("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)", checkId, JSON.stringify(target), early === undefined ? 0 : 1, now);
     this.sql.exec("DELETE FROM checks WHERE created_at < ?", now - CHECK_KEPT_MS);
+    this.sql.exec("DELETE FROM early WHERE created_at < ?", now - EARLY_KEPT_MS);
+    return early;
   }
 
-  async claim(checkId: string): Promise<CheckTarget | undefined> {
+  async claim(checkId: string, word: EarlyWord): Promise<CheckTarget | undefined> {
     const row = this.sql.exec<{ target: string }>("UPDATE checks SET claimed = 1 WHERE id = ? AND claimed = 0 RETURNING target", checkId).toArray()[0];
-    return row && (JSON.parse(row.target) as CheckTarget);
+    if (row) return JSON.parse(row.target) as CheckTarget;
+    const known = this.sql.exec("SELECT 1 FROM checks WHERE id = ?", checkId).toArray().length > 0;
+    if (!known) this.sql.exec("INSERT OR REPLACE INTO early VALUES (?, ?, ?)", checkId, word, Date.now());
+    return undefined;
   }
 
   async unclaim(checkId: string): Promise<void> {
@@ -72,7 +81,7 @@ export function durableDesk(namespace: DurableObjectNamespace<ModerationDeskObje
   return {
     token: (stale) => desk().token(stale),
     track: (checkId, target) => desk().track(checkId, target),
-    claim: (checkId) => desk().claim(checkId),
+    claim: (checkId, word) => desk().claim(checkId, word),
     unclaim: (checkId) => desk().unclaim(checkId),
   };
 }

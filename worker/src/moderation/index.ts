@@ -17,6 +17,8 @@ import { type AuditKind, auditJobVerdict, submitAuditJob } from "./cos-audit.js"
 import { openOpenid } from "./openid.js";
 
 export type Verdict = "pass" | "risky" | "review";
+/** What can arrive for a check: WeChat's verdict, or COS's word that its job ended ("ask": read the verdict back). */
+export type EarlyWord = Verdict | "ask";
 export const VERDICT_STATES = { pass: "stored", risky: "blocked", review: "review" } as const satisfies Record<Verdict, LedgerState>;
 export const MODERATION_AUDIENCE = "cos-edge-signer/moderation";
 
@@ -32,9 +34,13 @@ export interface CheckTarget {
  * `cos:<JobId>`). Workers: a Durable Object per appid; Node: Redis. Shared by every instance.
  */
 export interface ModerationDesk extends TokenSource {
-  track(checkId: string, target: CheckTarget): Promise<void>;
-  /** The check's object, once: undefined for an unknown check or one already claimed (a duplicate push). */
-  claim(checkId: string): Promise<CheckTarget | undefined>;
+  /** Records a submitted check; what already arrived for it, if anything (the check is then claimed at once). */
+  track(checkId: string, target: CheckTarget): Promise<EarlyWord | undefined>;
+  /**
+   * The check's object, once: undefined for one already claimed (a duplicate push) or not tracked yet — then `word`
+   * is kept for its `track`, since a verdict can outrun the submission's own bookkeeping.
+   */
+  claim(checkId: string, word: EarlyWord): Promise<CheckTarget | undefined>;
   /** Gives a claimed check back when its verdict could not be applied, so WeChat's next try is taken. */
   unclaim(checkId: string): Promise<void>;
 }
@@ -106,14 +112,25 @@ export async function submitCheck(
       }
     }
   }
-  if (route.via === "cos") checkId = `cos:${await submitAuditJob(profile, route.kind, key, m.config.moderation.callbackUrl!)}`;
+  let jobId: string | undefined;
+  if (route.via === "cos") checkId = `cos:${(jobId = await submitAuditJob(profile, route.kind, key, m.config.moderation.callbackUrl!))}`;
   if (checkId === undefined) {
     await books.moderate(key, "review");
     return "review";
   }
-  await m.desk.track(checkId, { profile: profile.name, user, key });
+  const target = { profile: profile.name, user, key };
+  const early = await m.desk.track(checkId, target);
   await books.moderate(key, "pending", checkId);
-  return "pending";
+  if (early === undefined) return "pending";
+  // The verdict came before the check was on the desk (a fast push or callback): applied now.
+  const verdict = early === "ask" && route.via === "cos" ? await auditJobVerdict(profile, route.kind, jobId!) : early === "ask" ? undefined : early;
+  if (verdict === undefined) {
+    await m.desk.unclaim(checkId);
+    return "pending";
+  }
+  const { delivery } = await applyClaimed(m, books, checkId, target, verdict, "moderation");
+  await delivery;
+  return VERDICT_STATES[verdict];
 }
 
 /**
@@ -178,11 +195,21 @@ async function moderationEvent(secret: string, target: CheckTarget, state: Ledge
  * (false). The webhook delivery, if any, is returned for the host to finish after the answer.
  */
 export async function applyVerdict(m: Moderation, checkId: string, verdict: Verdict, requestId: string): Promise<{ applied: boolean; delivery?: Promise<void> }> {
-  const target = await m.desk.claim(checkId);
-  if (!target) return { applied: false };
+  const target = await m.desk.claim(checkId, verdict);
+  return target ? applyClaimed(m, m.ledger.of(target.profile, target.user), checkId, target, verdict, requestId) : { applied: false };
+}
+
+async function applyClaimed(
+  m: Pick<Moderation, "config" | "desk">,
+  books: Pick<UserLedger, "moderate">,
+  checkId: string,
+  target: CheckTarget,
+  verdict: Verdict,
+  requestId: string,
+): Promise<{ applied: boolean; delivery?: Promise<void> }> {
   const state = VERDICT_STATES[verdict];
   try {
-    if (!(await m.ledger.of(target.profile, target.user).moderate(target.key, state))) return { applied: false };
+    if (!(await books.moderate(target.key, state))) return { applied: false };
   } catch (error) {
     await m.desk.unclaim(checkId);
     throw error;
@@ -195,19 +222,26 @@ export async function applyVerdict(m: Moderation, checkId: string, verdict: Verd
   return { applied: true, delivery: deliverToWebhook(receipts.webhookUrl, { event: "moderation", moderation: event }, requestId) };
 }
 
-/** A COS job's callback: the verdict read back from COS (the callback itself is not believed), then applied. */
+/**
+ * A COS job's callback. Only a job this signer submitted and has not settled is looked at (anything else costs no
+ * call to COS), and its verdict is read back from COS — the callback itself is not believed — then applied.
+ */
 export async function applyAuditCallback(m: Moderation, kind: AuditKind, jobId: string, requestId: string): Promise<{ applied: boolean; delivery?: Promise<void> }> {
-  const profiles = [...m.config.profiles.values()].filter((profile) => profile.moderation !== "off");
-  // The job belongs to one of the moderated profiles' buckets: the first that knows it answers.
-  for (const profile of new Map(profiles.map((p) => [`${p.bucket}/${p.region}/${p.endpoint ?? ""}`, p])).values()) {
-    let verdict: Verdict | undefined;
-    try {
-      verdict = await auditJobVerdict(profile, kind, jobId);
-    } catch (error) {
-      if (error instanceof SignerError && error.status === 502 && profiles.length > 1) continue;
-      throw error;
-    }
-    if (verdict) return applyVerdict(m, `cos:${jobId}`, verdict, requestId);
+  const checkId = `cos:${jobId}`;
+  const target = await m.desk.claim(checkId, "ask");
+  if (!target) return { applied: false };
+  const profile = m.config.profiles.get(target.profile);
+  let verdict: Verdict | undefined;
+  try {
+    verdict = profile && (await auditJobVerdict(profile, kind, jobId));
+  } catch (error) {
+    await m.desk.unclaim(checkId);
+    throw error;
   }
-  return { applied: false };
+  if (!verdict) {
+    // Still running (or COS does not know it): the job's next callback tries again.
+    await m.desk.unclaim(checkId);
+    return { applied: false };
+  }
+  return applyClaimed(m, m.ledger.of(target.profile, target.user), checkId, target, verdict, requestId);
 }
