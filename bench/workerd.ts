@@ -44,18 +44,14 @@ export function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/**
- * `durableObjects`: binding name → exported class, each with SQLite storage on disk in the run's temporary folder
- * (as `wrangler dev` keeps it), or in `storageDir` (e.g. a tmpfs, to tell the SQL from the disk's commits).
- */
+/** `durableObjects`: binding name → exported class, each with SQLite storage on disk in the run's temporary folder. */
 export async function startWorkerd(
   modulePath: string,
   bindings: Record<string, string>,
   compatibilityDate: string,
   durableObjects: Record<string, string> = {},
-  storageDir = tmpdir(),
 ): Promise<RunningWorkerd> {
-  const dir = await mkdtemp(join(storageDir, "bench-workerd-"));
+  const dir = await mkdtemp(join(tmpdir(), "bench-workerd-"));
   const port = await freePort();
   const bindingList = Object.entries(bindings)
     .map(([name, value]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`)
