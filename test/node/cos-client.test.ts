@@ -2,8 +2,8 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { signerConfig } from "../../worker/src/config.js";
-import { backoffMs, callCos } from "../../worker/src/cos-client.js";
-import { SignerError } from "../../worker/src/errors.js";
+import { backoffMs, callCos } from "../../worker/src/cos-api/client.js";
+import { SignerError } from "../../worker/src/http/errors.js";
 import { OLD_BUCKET, SECRET_ID, SECRET_KEY } from "./harness";
 
 /** A loopback port nobody listens on: taken from the system, then released. */

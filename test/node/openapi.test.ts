@@ -12,7 +12,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiText } from "../../scripts/openapi.js";
 import { createApp } from "../../worker/src/app.js";
-import type { ErrorCode } from "../../worker/src/errors.js";
+import type { ErrorCode } from "../../worker/src/http/errors.js";
 import { ERROR_STATUS, ROUTES } from "../../worker/src/openapi/document.js";
 import { STUB_APPID, STUB_APPSECRET, wechatStub } from "../support/wechat-stub.js";
 import { createClient } from "redis";

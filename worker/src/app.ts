@@ -13,13 +13,13 @@ import { HTTPException } from "hono/http-exception";
 import { issueSession, sessionUser } from "./auth/session.js";
 import { openidForCode } from "./auth/wechat.js";
 import { type SignerConfig, type SignerEnv, signerConfig, type UploadMethod, type UploadProfile } from "./config.js";
-import { type ErrorCode, SignerError } from "./errors.js";
-import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./limits.js";
-import { objectLocation } from "./cos-target.js";
-import { newObjectKey, normalizeExtension } from "./object-key.js";
-import { checkReads, deleteObject, deliverReceipt, objectFacts, ownKey, readUrl, receiptFor } from "./objects.js";
+import { type ErrorCode, SignerError } from "./http/errors.js";
+import { addressKey, type ClientAddressSource, cloudflareClientAddress, enforceLimit } from "./http/limits.js";
+import { objectLocation } from "./cos-api/object-location.js";
+import { newObjectKey, normalizeExtension } from "./uploads/object-key.js";
+import { checkReads, deleteObject, deliverReceipt, objectFacts, ownKey, readUrl, receiptFor } from "./objects/objects.js";
 import { checkQuotasHaveStore, type Ledger, ledgerOff, limitsOf, quotaExceeded, type UserLedger } from "./ledger/index.js";
-import { addWarning, API_HEADERS, requestIdOf, respond } from "./responses.js";
+import { addWarning, API_HEADERS, requestIdOf, respond } from "./http/respond.js";
 import {
   abortUpload,
   checkPartNumbers,
@@ -33,7 +33,7 @@ import {
   UPLOAD_TOKEN_TTL_SECONDS,
   verifyUploadToken,
 } from "./multipart/index.js";
-import { checkMethod, parseMultipartRequest, parseUploadRequest, resolveProfile } from "./upload-request.js";
+import { checkMethod, parseMultipartRequest, parseUploadRequest, resolveProfile } from "./uploads/request.js";
 import {
   CredentialsRequest,
   KeysRequest,
@@ -47,7 +47,7 @@ import {
   UploadTokenRequest,
 } from "./schemas/requests.js";
 import type { BodySchema } from "./schemas/json-schema.js";
-import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
+import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads/descriptors.js";
 import { authorizeSdkRequest, checkSdkRequest } from "./sdk/authorization.js";
 import { credentialsFor } from "./sdk/credentials.js";
 

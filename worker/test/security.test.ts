@@ -5,7 +5,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app.js";
 import type { SignerEnv } from "../src/config.js";
-import { addressKey } from "../src/limits.js";
+import { addressKey } from "../src/http/limits.js";
 import { capturedLogs } from "./capture-logs.js";
 import {
   authorizationFields,

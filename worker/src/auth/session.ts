@@ -9,8 +9,8 @@
 import { sign, verify } from "hono/jwt";
 import type { AuthConfig } from "../config.js";
 import { toHex } from "../cos/index.js";
-import { UnauthorizedError } from "../errors.js";
-import { derivedHmacKey, hmacKey } from "../hmac-keys.js";
+import { UnauthorizedError } from "../http/errors.js";
+import { derivedHmacKey, hmacKey } from "./hmac-keys.js";
 
 type WechatAuth = Extract<AuthConfig, { mode: "wechat" }>;
 

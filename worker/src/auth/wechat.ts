@@ -4,7 +4,7 @@
  * The session_key it also returns is never kept, returned or logged.
  */
 import type { AuthConfig } from "../config.js";
-import { SignerError } from "../errors.js";
+import { SignerError } from "../http/errors.js";
 
 /** code2Session's path on WeChat's API origin (WX_API_ORIGIN). */
 export const CODE2SESSION_PATH = "/sns/jscode2session";

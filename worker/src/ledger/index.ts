@@ -5,8 +5,8 @@
  * Engines: a Durable Object per user on Workers (durable-object.ts), Redis on the Node/SCF host (redis.ts).
  */
 import type { UploadProfile } from "../config.js";
-import { callCos } from "../cos-client.js";
-import { ConfigError, SignerError } from "../errors.js";
+import { callCos } from "../cos-api/client.js";
+import { ConfigError, SignerError } from "../http/errors.js";
 
 export type LedgerState = "reserved" | "stored";
 

@@ -6,8 +6,8 @@
  */
 import { decode, sign, verify } from "hono/jwt";
 import type { UploadProfile } from "../config.js";
-import { SignerError } from "../errors.js";
-import { derivedHmacKey } from "../hmac-keys.js";
+import { SignerError } from "../http/errors.js";
+import { derivedHmacKey } from "../auth/hmac-keys.js";
 import type { PartPlan } from "./parts.js";
 
 /** How long an upload may take, interruptions and app restarts included. */

@@ -4,7 +4,7 @@
  * Workers serves as a static asset (no Worker CPU) and the other hosts serve from their bundle; a test keeps the
  * file equal to this module's output and checks real answers against it.
  */
-import type { ErrorCode } from "../errors.js";
+import type { ErrorCode } from "../http/errors.js";
 import type { Schema } from "../schemas/json-schema.js";
 import {
   CredentialsRequest,

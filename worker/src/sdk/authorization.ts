@@ -5,13 +5,13 @@
  */
 import type { UploadProfile } from "../config.js";
 import { keyTimeAt, signRequest } from "../cos/index.js";
-import { objectLocation } from "../cos-target.js";
-import { InvalidRequestError, SignerError } from "../errors.js";
+import { objectLocation } from "../cos-api/object-location.js";
+import { InvalidRequestError, SignerError } from "../http/errors.js";
 import { listParts, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from "../multipart/index.js";
-import { normalizeExtension } from "../object-key.js";
-import { ownKey } from "../objects.js";
+import { normalizeExtension } from "../uploads/object-key.js";
+import { ownKey } from "../objects/objects.js";
 import type { SdkAuthorizationBody } from "../schemas/requests.js";
-import { parseContentType } from "../upload-request.js";
+import { parseContentType } from "../uploads/request.js";
 
 /** The COS operations an uploader's SDK performs; each is signed only in its own shape. */
 export type SdkOperation =

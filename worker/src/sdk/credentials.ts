@@ -4,8 +4,8 @@
  * profile's size limit on every request that carries a body. Kept per caller until shortly before they expire.
  */
 import type { UploadProfile } from "../config.js";
-import { SignerError } from "../errors.js";
-import { mediaTypesOf } from "../media-types.js";
+import { SignerError } from "../http/errors.js";
+import { mediaTypesOf } from "../uploads/media-types.js";
 import { MAX_PART_SIZE } from "../multipart/parts.js";
 import { getFederationToken, type TemporaryCredentials } from "../sts/federation-token.js";
 

@@ -3,7 +3,7 @@
  * TC3-HMAC-SHA256; STS's errors become the signer's codes, never echoing STS's message (it can name the account).
  */
 import type { Credentials } from "../cos/index.js";
-import { SignerError } from "../errors.js";
+import { SignerError } from "../http/errors.js";
 import { signTc3, TC3_CONTENT_TYPE } from "./tc3.js";
 
 

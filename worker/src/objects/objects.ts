@@ -3,12 +3,12 @@
  * COS keys, and presigned GET URLs of it for private buckets.
  */
 import { sign } from "hono/jwt";
-import type { UploadProfile } from "./config.js";
-import { keyTimeAt, presignUrl } from "./cos/index.js";
-import { callCos } from "./cos-client.js";
-import { objectLocation } from "./cos-target.js";
-import { InvalidRequestError, SignerError } from "./errors.js";
-import { hmacKey } from "./hmac-keys.js";
+import type { UploadProfile } from "../config.js";
+import { keyTimeAt, presignUrl } from "../cos/index.js";
+import { callCos } from "../cos-api/client.js";
+import { objectLocation } from "../cos-api/object-location.js";
+import { InvalidRequestError, SignerError } from "../http/errors.js";
+import { hmacKey } from "../auth/hmac-keys.js";
 
 /** How long a receipt is valid: long enough for the app's backend to receive and check it. */
 export const RECEIPT_TTL_SECONDS = 600;

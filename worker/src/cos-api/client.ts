@@ -3,10 +3,10 @@
  * every upload, with a timeout, retries of network errors and 5xx, and COS's errors mapped to the signer's codes —
  * never echoing COS's body, which can name keys and buckets.
  */
-import type { UploadProfile } from "./config.js";
-import { cosUrlEncode, keyTimeAt, securityTokenHeaders, signRequest } from "./cos/index.js";
-import { objectLocation } from "./cos-target.js";
-import { SignerError } from "./errors.js";
+import type { UploadProfile } from "../config.js";
+import { cosUrlEncode, keyTimeAt, securityTokenHeaders, signRequest } from "../cos/index.js";
+import { objectLocation } from "./object-location.js";
+import { SignerError } from "../http/errors.js";
 
 export interface CosCall {
   readonly method: "GET" | "HEAD" | "POST" | "PUT" | "DELETE";

@@ -2,8 +2,8 @@
  * Object keys are chosen here, never by the client ("Practice of Direct Upload", 436/30934: the server picks a random,
  * dated path so uploads cannot overwrite each other or escape their prefix).
  */
-import { toHex } from "./cos/index.js";
-import { InvalidRequestError } from "./errors.js";
+import { toHex } from "../cos/index.js";
+import { InvalidRequestError } from "../http/errors.js";
 
 const EXTENSION = /^[a-z0-9]{1,10}$/;
 

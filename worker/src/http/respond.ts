@@ -4,7 +4,7 @@
  * requestId, secureHeaders, a Cache-Control layer) cost about 45 µs of CPU per request (README, Benchmarks).
  */
 import type { Context } from "hono";
-import type { AppEnv } from "./app.js";
+import type { AppEnv } from "../app.js";
 
 /**
  * The headers a JSON API read by Mini Programs needs: signatures are single-use permissions that no cache may keep,
