@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { signerConfig } from "../../worker/src/config.js";
@@ -29,6 +29,30 @@ describe("the Worker's own COS client", () => {
     expect(failure).toBeInstanceOf(SignerError);
     expect(failure).toMatchObject({ status: 502, code: "cos_unavailable", message: "COS could not be reached; retry shortly" });
     expect((failure as SignerError).cause).toBeInstanceOf(TypeError);
+  });
+
+  it("answers a COS that never answers with the same 502 cos_unavailable, the timeout kept as the cause", async () => {
+    // A real server on loopback that accepts the connection and never answers.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done));
+    try {
+      const profile = signerConfig({
+        COS_SECRET_ID: SECRET_ID,
+        COS_SECRET_KEY: SECRET_KEY,
+        COS_BUCKET: OLD_BUCKET.name,
+        COS_REGION: OLD_BUCKET.region,
+        COS_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        AUTH_MODE: "none",
+      }).profiles.get("default")!;
+      const failure = await callCos(profile, { method: "HEAD", key: "uploads/a.jpg", timeoutMs: 200 }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(SignerError);
+      expect(failure).toMatchObject({ status: 502, code: "cos_unavailable", message: "COS did not answer in time; retry shortly" });
+      expect((failure as SignerError).cause).toMatchObject({ name: "TimeoutError" });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((done) => silent.close(() => done()));
+    }
   });
 
   it("jitters the backoff within the upper half of each exponential step", () => {

@@ -148,12 +148,12 @@ function fail(c: Context<AppEnv>, status: number, code: string, message: string,
 
 async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
   if (!/^application\/json\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) {
-    throw new SignerError(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json");
+    throw new SignerError("unsupported_media_type", "send the body as JSON with Content-Type: application/json");
   }
   try {
     return await c.req.json();
   } catch {
-    throw new SignerError(400, "body_invalid", "the body is not valid JSON");
+    throw new SignerError("body_invalid", "the body is not valid JSON");
   }
 }
 
@@ -162,7 +162,7 @@ const bodyUpTo = (maxSize: number) =>
   bodyLimit({
     maxSize,
     onError: () => {
-      throw new SignerError(413, "body_too_large", `the request body is over ${maxSize} bytes`);
+      throw new SignerError("body_too_large", `the request body is over ${maxSize} bytes`);
     },
   });
 
@@ -253,7 +253,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
 
   app.post("/v1/session", smallBody, async (c) => {
     const config = configOf(c);
-    if (config.auth.mode !== "wechat") throw new SignerError(404, "not_found", "sessions are off: AUTH_MODE=none signs for anyone");
+    if (config.auth.mode !== "wechat") throw new SignerError("not_found", "sessions are off: AUTH_MODE=none signs for anyone");
     const { code } = parseBody(SessionRequest, await jsonBody(c), '{"code":"<the code from wx.login()>"}');
     // Counted once the request could reach WeChat: malformed ones cost nothing and use up no one's logins.
     await enforceLimit(c.env.SESSION_LIMITER, callerAddress(c));
@@ -284,7 +284,6 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
   const seedRoute = async (c: Context<AppEnv>, next: () => Promise<void>) => {
     if (!configOf(c).seedRoutes) {
       throw new SignerError(
-        404,
         "seed_routes_off",
         `${c.req.path} is off: its signature binds only the key (no size, type or overwrite rule); use POST /v1/uploads, or set SEED_ROUTES=true to accept that`,
       );
@@ -413,7 +412,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
 
   app.post("/v1/uploads/receipt", smallBody, signer, async (c) => {
     const receipts = configOf(c).receipts;
-    if (!receipts) throw new SignerError(404, "receipts_off", "receipts are off: set the RECEIPT_SECRET secret");
+    if (!receipts) throw new SignerError("receipts_off", "receipts are off: set the RECEIPT_SECRET secret");
     const { profile, user, key } = ownObject(c, parseBody(ObjectRequest, await jsonBody(c), KEY_EXAMPLE));
     const facts = await objectFacts(profile, key, user);
     await booksOf(c, profile)?.commit(key, facts.size, facts.contentType, Date.now());
@@ -438,7 +437,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
   app.post("/v1/objects/delete", smallBody, signer, async (c) => {
     const { profile, key } = ownObject(c, parseBody(ObjectRequest, await jsonBody(c), KEY_EXAMPLE));
     const books = requiredBooks(c, profile);
-    if (!(await books.get(key))) throw new SignerError(404, "object_not_found", "you have no object with this key");
+    if (!(await books.get(key))) throw new SignerError("object_not_found", "you have no object with this key");
     await deleteObject(profile, key);
     await books.remove(key);
     return respond(c, { deleted: true });
@@ -463,7 +462,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
    */
   const sdkCaller = async (c: Context<AppEnv>, next: () => Promise<void>) => {
     if (!configOf(c).sdkRoutes) {
-      throw new SignerError(404, "sdk_routes_off", `${c.req.path} is off: set SDK_ROUTES=true to serve Tencent's SDKs (what their signatures bind: docs/security.md)`);
+      throw new SignerError("sdk_routes_off", `${c.req.path} is off: set SDK_ROUTES=true to serve Tencent's SDKs (what their signatures bind: docs/security.md)`);
     }
     return caller(c, async () => {
       await enforceLimit(c.env.COS_AUTH_LIMITER, callerKey(c));
@@ -498,7 +497,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     const config = configOf(c);
     const profile = resolveProfile(config, body.profile);
     if (profile.quotaBytes !== undefined || profile.dailyBytes !== undefined) {
-      throw new SignerError(403, "operation_not_allowed", `temporary keys would upload around the byte quotas of profile "${profile.name}": use POST /v1/cos/authorization`);
+      throw new SignerError("operation_not_allowed", `temporary keys would upload around the byte quotas of profile "${profile.name}": use POST /v1/cos/authorization`);
     }
     const user = c.get("user") ?? "";
     const prefix = keyPrefixFor(profile, user);

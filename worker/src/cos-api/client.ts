@@ -48,25 +48,25 @@ function decodeEntities(text: string): string {
 export function cosError(code: string | undefined, status: number): SignerError {
   switch (code) {
     case "NoSuchUpload":
-      return new SignerError(404, "upload_not_found", "COS no longer has this upload (completed, aborted or expired): start it again");
+      return new SignerError("upload_not_found", "COS no longer has this upload (completed, aborted or expired): start it again");
     case "FileAlreadyExists":
     case "ObjectAlreadyExists":
-      return new SignerError(409, "upload_exists", "an object with this key already exists and the profile forbids overwriting it");
+      return new SignerError("upload_exists", "an object with this key already exists and the profile forbids overwriting it");
     case "EntityTooSmall":
     case "InvalidPart":
     case "InvalidPartOrder":
-      return new SignerError(409, "parts_incomplete", `COS refused the parts (${code}): upload the missing parts again, then complete`);
+      return new SignerError("parts_incomplete", `COS refused the parts (${code}): upload the missing parts again, then complete`);
     case "NoSuchKey":
-      return new SignerError(404, "object_not_found", "COS has no object with this key");
+      return new SignerError("object_not_found", "COS has no object with this key");
     case "AccessDenied":
     case "SignatureDoesNotMatch":
     case "InvalidAccessKeyId":
     case "RequestTimeTooSkewed":
-      return new SignerError(502, "cos_refused", `COS refused the signer's own request (${code}): check the key pair's permissions and the bucket`);
+      return new SignerError("cos_refused", `COS refused the signer's own request (${code}): check the key pair's permissions and the bucket`);
     default:
       // A HEAD answers without a body: its 404 is the object's absence.
       if (code === undefined && status === 404) return cosError("NoSuchKey", status);
-      return new SignerError(502, "cos_unavailable", `COS answered ${code ?? `HTTP ${status}`}; retry shortly`);
+      return new SignerError("cos_unavailable", `COS answered ${code ?? `HTTP ${status}`}; retry shortly`);
   }
 }
 
@@ -100,8 +100,8 @@ export async function callCos(profile: UploadProfile, call: CosCall): Promise<Re
       // The cause (its text can name the host) goes to the log through onError, never into the answer.
       failure =
         error instanceof Error && error.name === "TimeoutError"
-          ? new SignerError(504, "cos_unavailable", "COS did not answer in time; retry shortly", {}, { cause: error })
-          : new SignerError(502, "cos_unavailable", "COS could not be reached; retry shortly", {}, { cause: error });
+          ? new SignerError("cos_unavailable", "COS did not answer in time; retry shortly", {}, { cause: error })
+          : new SignerError("cos_unavailable", "COS could not be reached; retry shortly", {}, { cause: error });
       await backoff(attempt);
       continue;
     }

@@ -34,7 +34,7 @@ export async function issueUploadToken(profile: UploadProfile, claims: Omit<Uplo
   return { token: await sign({ ...claims, aud: AUDIENCE, iat, exp }, await tokenKey(profile), "HS256"), exp };
 }
 
-const invalid = () => new SignerError(401, "upload_token_invalid", "the upload token is not one this signer issued: start the upload again");
+const invalid = () => new SignerError("upload_token_invalid", "the upload token is not one this signer issued: start the upload again");
 
 /**
  * The claims of a token this signer issued for a profile it still has, presented by the user it was issued to;
@@ -55,11 +55,11 @@ export async function verifyUploadToken(token: unknown, profiles: ReadonlyMap<st
     payload = await verify(token, await tokenKey(profile), { alg: "HS256", aud: AUDIENCE });
   } catch (error) {
     if (error instanceof Error && error.name === "JwtTokenExpired") {
-      throw new SignerError(401, "upload_token_expired", "the upload expired (24 h): start it again");
+      throw new SignerError("upload_token_expired", "the upload expired (24 h): start it again");
     }
     throw invalid();
   }
   const claims = payload as unknown as UploadClaims;
-  if (claims.sub !== user) throw new SignerError(403, "upload_token_foreign", "this upload belongs to another user");
+  if (claims.sub !== user) throw new SignerError("upload_token_foreign", "this upload belongs to another user");
   return { claims, profile };
 }

@@ -21,7 +21,7 @@ export async function initiateUpload(profile: UploadProfile, key: string, conten
   const headers: Record<string, string> = { "content-type": contentType, ...(profile.forbidOverwrite ? { "x-cos-forbid-overwrite": "true" } : {}) };
   const response = await callCos(profile, { method: "POST", key, query: { uploads: "" }, headers });
   const uploadId = xmlText(await response.text(), "UploadId");
-  if (!uploadId) throw new SignerError(502, "cos_unavailable", "COS answered InitiateMultipartUpload without an UploadId");
+  if (!uploadId) throw new SignerError("cos_unavailable", "COS answered InitiateMultipartUpload without an UploadId");
   return uploadId;
 }
 
@@ -132,7 +132,6 @@ export async function completeUpload(profile: UploadProfile, claims: UploadClaim
   if (missing.length > 0 || wrong.length > 0) {
     const list = (numbers: number[]) => `${numbers.slice(0, 20).join(", ")}${numbers.length > 20 ? `, … (${numbers.length})` : ""}`;
     throw new SignerError(
-      409,
       "parts_incomplete",
       [missing.length > 0 ? `parts missing: ${list(missing)}` : "", wrong.length > 0 ? `parts of the wrong size: ${list(wrong)}` : ""].filter(Boolean).join("; "),
     );
