@@ -29,3 +29,8 @@ export function newObjectKey(prefix: string, ext: string, now: Date, random: Uin
   const name = `${date}/${toHex(random)}.${ext}`;
   return prefix ? `${prefix}/${name}` : name;
 }
+
+/** Key prefix for a caller: the profile's prefix, then the user's segment when sessions are on. */
+export function keyPrefixFor(profile: { readonly keyPrefix: string }, user = ""): string {
+  return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
+}
