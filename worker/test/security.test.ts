@@ -1,3 +1,4 @@
+// hosts: workers node edgeone
 /**
  * What each signature binds, and the ways around it that a security review found (issue "every signature as tight
  * as the README promises"): one block per finding, each refusing what the earlier code signed.
@@ -8,26 +9,7 @@ import { sessionUser } from "../src/auth/session.js";
 import { signerConfig, type SignerEnv } from "../src/config.js";
 import { addressKey } from "../src/http/limits.js";
 import { capturedLogs } from "./capture-logs.js";
-import {
-  authorizationFields,
-  baseEnv,
-  call,
-  decodePolicy,
-  type ErrorBody,
-  hostEnv,
-  login,
-  postJson,
-  SESSION_SECRET,
-  signSessionClaims,
-  wechatEnv,
-} from "./helpers.js";
-
-async function expectError(response: Response, status: number, code: string): Promise<string> {
-  expect(response.status).toBe(status);
-  const body = (await response.json()) as ErrorBody;
-  expect(body.error.code).toBe(code);
-  return body.error.message;
-}
+import { authorizationFields, baseEnv, call, decodePolicy, type ErrorBody, expectError, hostEnv, login, postJson, SESSION_SECRET, signSessionClaims, wechatEnv } from "./helpers.js";
 
 type PutBody = { key: string; headers: Record<string, string> };
 type PostBody = { key: string; fields: Record<string, string> };
