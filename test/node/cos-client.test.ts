@@ -1,6 +1,7 @@
 import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { createApp } from "../../worker/src/app.js";
 import { signerConfig } from "../../worker/src/config.js";
 import { backoffMs, callCos } from "../../worker/src/cos-api/client.js";
 import { SignerError } from "../../worker/src/http/errors.js";
@@ -52,6 +53,33 @@ describe("the Worker's own COS client", () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((done) => silent.close(() => done()));
+    }
+  });
+
+  it("writes the cause's name into the failure's one log line, never into the answer", async () => {
+    const env = {
+      COS_SECRET_ID: SECRET_ID,
+      COS_SECRET_KEY: SECRET_KEY,
+      COS_BUCKET: OLD_BUCKET.name,
+      COS_REGION: OLD_BUCKET.region,
+      COS_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+      AUTH_MODE: "none",
+      RECEIPT_SECRET: "receipt-secret-for-the-cause-test-0123456789",
+    };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const response = await createApp().request(
+        "http://signer.test/v1/uploads/receipt",
+        { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key: "uploads/2026/11/29/0123456789abcdef0123456789abcdef.jpg" }) },
+        env,
+      );
+      expect(response.status).toBe(502);
+      expect(await response.json()).toEqual({ error: { code: "cos_unavailable", message: "COS could not be reached; retry shortly" } });
+      const lines = errors.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+      expect(lines).toContainEqual(expect.objectContaining({ level: "error", status: 502, code: "cos_unavailable", cause: "TypeError" }));
+    } finally {
+      vi.restoreAllMocks();
     }
   });
 
