@@ -9,7 +9,7 @@ import type { HonoBase } from "hono/hono-base";
 import { cors } from "hono/cors";
 import type { SignerEnv } from "./config.js";
 import { type AppEnv, configOf, surface } from "./http/context.js";
-import { type ClientAddressSource, cloudflareClientAddress } from "./http/limits.js";
+import { type ClientAddressSource, cloudflareClientAddress } from "./http/client-address.js";
 import { notFoundOrNotAllowed, onError } from "./http/on-error.js";
 import { API_HEADERS } from "./http/respond.js";
 import type { Ledger } from "./ledger/index.js";

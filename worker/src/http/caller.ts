@@ -7,7 +7,8 @@ import { sessionUser } from "../auth/session.js";
 import type { SignerConfig, SignerEnv } from "../config.js";
 import { type ErrorCode, SignerError } from "./errors.js";
 import { type AppEnv, asApp, configOf } from "./context.js";
-import { addressKey, cloudflareClientAddress, enforceLimit } from "./limits.js";
+import { addressKey, cloudflareClientAddress } from "./client-address.js";
+import { enforceLimit } from "./limits.js";
 
 /** Sets the caller: the session's user (AUTH_MODE=wechat: 401 without a valid token) or "" (AUTH_MODE=none). */
 export const authenticated: MiddlewareHandler<AppEnv> = async (c, next) => {

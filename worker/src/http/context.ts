@@ -8,7 +8,7 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import { type SignerConfig, type SignerEnv, signerConfig } from "../config.js";
 import { checkQuotasHaveStore, type Ledger } from "../ledger/index.js";
 import type { Caller } from "../uploads/reserve.js";
-import type { ClientAddressSource } from "./limits.js";
+import type { ClientAddressSource } from "./client-address.js";
 import { addWarning } from "./respond.js";
 
 /** ASSETS: Workers' static files (public/), where /openapi.json is read on Workers. */
