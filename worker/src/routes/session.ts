@@ -1,7 +1,7 @@
 /** `POST /v1/session`: a wx.login() code for a session token (AUTH_MODE=wechat only). */
 import { createMiddleware } from "hono/factory";
-import { issueSession, type WechatAuth } from "../auth/session.js";
-import { openidForCode } from "../auth/wechat.js";
+import { logIn } from "../auth/login.js";
+import type { WechatAuth } from "../auth/session.js";
 import { readJson, smallBody } from "../http/body.js";
 import { limitedPerAddress, servedWhen } from "../http/caller.js";
 import { type AppEnv, configOf, surface } from "../http/context.js";
@@ -28,6 +28,6 @@ export const sessionRoutes = surface().post(
   async (c) => {
     // sessionsOn let only AUTH_MODE=wechat through.
     const auth = configOf(c).auth as WechatAuth;
-    return respond(c, await issueSession(auth, await openidForCode(auth, c.var.code), new Date()));
+    return respond(c, await logIn(auth, c.var.code, new Date()));
   },
 );
