@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { HonoBase } from "hono/hono-base";
 import { cors } from "hono/cors";
 import type { SignerEnv } from "./config.js";
-import { type AppEnv, configOf, surface } from "./http/context.js";
+import { type AppEnv, configOf, mainApp } from "./http/context.js";
 import { type ClientAddressSource, cloudflareClientAddress } from "./http/client-address.js";
 import { notFoundOrNotAllowed, onError } from "./http/on-error.js";
 import { API_HEADERS } from "./http/respond.js";
@@ -48,7 +48,7 @@ const corsForWeb = cors({
 });
 
 export function createApp({ clientAddress = cloudflareClientAddress, openApi, ledger: ledgerFor }: AppOptions = {}): HonoBase<AppEnv> {
-  const app = surface();
+  const app = mainApp();
 
   // The request as the host handed it over: hono/body-limit replaces c.req.raw with a copy for a body sent without
   // Content-Length, and a host's address source may read the original (EdgeOne's request.eo, a socket's peer).

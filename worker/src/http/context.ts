@@ -35,8 +35,25 @@ export type AppEnv = { Bindings: Bindings; Variables: AppVariables };
  */
 export const asApp = <E extends AppEnv>(c: Context<E>) => c as unknown as Context<AppEnv>;
 
-/** One API surface: a sub-app mounted by app.ts with `app.route()`. */
+/**
+ * Where a surface's routes wait to be mounted: `app.route()` copies a sub-app's `routes` into the app's own router,
+ * so a surface needs none of its own (a router each cost startup CPU: docs/benchmarks.md, issue 19).
+ */
+const UNMOUNTED = {
+  name: "unmounted",
+  add() {},
+  match(): never {
+    throw new Error("a surface answers only once mounted with app.route()");
+  },
+};
+
+/** One API surface (routes/): a sub-app that app.ts mounts with `app.route()`. */
 export function surface(): HonoBase<AppEnv> {
+  return new HonoBase<AppEnv>({ router: UNMOUNTED });
+}
+
+/** The app every surface is mounted on. */
+export function mainApp(): HonoBase<AppEnv> {
   // Hono's default preset pairs RegExpRouter with TrieRouter for patterns RegExpRouter cannot take: these fixed
   // paths never need the second.
   return new HonoBase<AppEnv>({ router: new RegExpRouter() });
