@@ -73,9 +73,9 @@ export function cosError(code: string | undefined, status: number): SignerError 
 /**
  * Sends one signed request to the profile's COS; a 2xx answer, or the mapped error after the retries. A HEAD and a
  * DELETE Object are signed with the profile's read key pair (the one that reads, heads and deletes), the multipart
- * calls (an abort too) with its write pair (docs/security.md).
+ * calls (an abort too) with its write pair (docs/security.md). `clock` dates each attempt's signature.
  */
-export async function callCos(profile: UploadProfile, call: CosCall): Promise<Response> {
+export async function callCos(profile: UploadProfile, call: CosCall, clock: () => Date = () => new Date()): Promise<Response> {
   const objectCall = call.method === "HEAD" || (call.method === "DELETE" && call.query === undefined);
   const credentials = objectCall ? profile.readCredentials : profile.credentials;
   const location = objectLocation(profile, call.key);
@@ -86,7 +86,7 @@ export async function callCos(profile: UploadProfile, call: CosCall): Promise<Re
     const { authorization } = await signRequest(
       credentials,
       { method: call.method, pathname: location.signedPath, query: call.query ?? {}, headers: { host: location.host, ...call.headers } },
-      keyTimeAt(new Date(), 600),
+      keyTimeAt(clock(), 600),
     );
     let response: Response;
     try {
