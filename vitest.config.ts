@@ -1,10 +1,28 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { resolve } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { defineConfig } from "vitest/config";
 import { STUB_APPID, STUB_APPSECRET, wechatStub } from "./test/support/wechat-stub";
 
-/** Route tests that need no Workers-only API (entry.test.ts uses the Worker's exports; fuzz.test.ts stays in workerd). */
-const HOST_SUITE = ["routes", "auth", "profiles", "security", "multipart", "sdk"].map((name) => `worker/test/${name}.test.ts`);
+const HOSTS = ["workers", "node", "edgeone"] as const;
+
+/**
+ * Each worker test file says on its first line which hosts run it (`// hosts: workers node edgeone`): a route test
+ * runs on every host unless it needs a Workers-only API. A file without the line stops the run, so no new test is
+ * silently left off a host.
+ */
+function testsFor(host: (typeof HOSTS)[number]): string[] {
+  const files = readdirSync(resolve(import.meta.dirname, "worker/test"), { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".test.ts"));
+  return files
+    .map((file) => join("worker/test", file))
+    .filter((file) => {
+      const hosts = /^\/\/ hosts: ([a-z ]+)\n/.exec(readFileSync(resolve(import.meta.dirname, file), "utf8"))?.[1]?.split(" ");
+      if (!hosts || hosts.some((name) => !(HOSTS as readonly string[]).includes(name)) || !hosts.includes("workers")) {
+        throw new Error(`${file} must start with "// hosts: workers" and any of node, edgeone (vitest.config.ts)`);
+      }
+      return hosts.includes(host);
+    });
+}
 
 export default defineConfig({
   test: {
@@ -30,7 +48,7 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workers", include: ["worker/test/**/*.test.ts"], setupFiles: ["worker/test/capture-logs.ts"] },
+        test: { name: "workers", include: testsFor("workers"), setupFiles: ["worker/test/capture-logs.ts"] },
       },
       {
         // Cross-checks against Tencent's Node SDK and node:crypto, and the end-to-end flow with real servers.
@@ -40,15 +58,16 @@ export default defineConfig({
       ...(["node", "edgeone"] as const).map((host) => ({
         resolve: {
           alias: [
-            { find: /^\.\/helpers\.js$/, replacement: resolve(import.meta.dirname, "test/hosts/helpers.ts") },
-            { find: /^\.\/capture-logs\.js$/, replacement: resolve(import.meta.dirname, "test/hosts/capture-logs.ts") },
+            // A test's own ./helpers.js or ../helpers.js (worker/test/…), never the hosts' import of the original.
+            { find: /^\.\.?\/helpers\.js$/, replacement: resolve(import.meta.dirname, "test/hosts/helpers.ts") },
+            { find: /^\.\.?\/capture-logs\.js$/, replacement: resolve(import.meta.dirname, "test/hosts/capture-logs.ts") },
           ],
         },
         test: {
           name: `${host}-host`,
           environment: "node",
           env: { SIGNER_HOST: host },
-          include: HOST_SUITE,
+          include: testsFor(host),
           setupFiles: ["test/hosts/capture-logs.ts"],
         },
       })),

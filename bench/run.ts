@@ -325,6 +325,19 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
   } finally {
     await withLedger.stop();
   }
+  // The store's round trip alone, for the same one object: a Durable Object call, and one that writes a row.
+  const referenceBundle = join(bundleDir, "durable-object.js");
+  await build({ entryPoints: [join(root, "bench/durable-object.worker.ts")], bundle: true, format: "esm", minify: true, outfile: referenceBundle, external: ["cloudflare:workers"], logLevel: "error" });
+  const reference = await startWorkerd(referenceBundle, { BENCH: "reference" }, COMPATIBILITY_DATE, { REFERENCE: "ReferenceObject" });
+  try {
+    for (const route of [{ name: "a Durable Object call", path: "/call" }, { name: "a Durable Object call writing one row", path: "/write" }]) {
+      await load("Durable Object reference", reference.url, reference.pid, route, 16, 1);
+      log(`  reference: ${route.name}, 16 connections`);
+      results.push(await load("Durable Object reference", reference.url, reference.pid, route, 16, DURATION_SECONDS));
+    }
+  } finally {
+    await reference.stop();
+  }
   const redis = await startRedis();
   const redisPort = await freePort();
   const redisNode = spawn(process.execPath, [nodeServer], {
@@ -378,6 +391,7 @@ const LABELS: Record<string, string> = {
   "node server": "Node server (npm run start:node, SCF),",
   "workerd + ledger": "ours (workerd) with a quota: the LEDGER Durable Object,",
   "node server + Redis": "Node server with a quota: the ledger in Redis (RATE_LIMITS=off),",
+  "Durable Object reference": "reference: a Worker whose request makes",
   "empty Worker": "reference: empty Worker in workerd, any path",
   "bare Hono": "reference: bare Hono JSON app in workerd, any path",
 };
@@ -430,8 +444,19 @@ try {
     return on && off ? { cpuMs: on.cpuMsPerRequest - off.cpuMsPerRequest, p50Ms: on.p50Ms - off.p50Ms } : undefined;
   };
   lines.push("", "| The ledger's cost per signed request (POST /v1/uploads put, with − without) | CPU ms/req | p50 ms |", "|---|---:|---:|");
+  // The store's round trip on Workers: the reference Worker's Durable Object call beyond the empty Worker's request.
+  const roundTrip = (route: string) => {
+    const on = load.find((row) => row.target === "Durable Object reference" && row.route === route);
+    const off = load.find((row) => row.target === "empty Worker" && row.connections === 16);
+    return on && off ? { cpuMs: on.cpuMsPerRequest - off.cpuMsPerRequest, p50Ms: on.p50Ms - off.p50Ms } : undefined;
+  };
+  const durable = ledgerCost("workerd + ledger", "workerd", 16);
+  const write = roundTrip("a Durable Object call writing one row");
   for (const [label, cost] of [
-    ["workerd: a Durable Object call (Worker and object CPU), 16 connections", ledgerCost("workerd + ledger", "workerd", 16)],
+    ["workerd: the ledger's Durable Object call (Worker and object CPU), 16 connections", durable],
+    ["workerd: the store's round trip — a Durable Object call writing one row, beyond an empty Worker", write],
+    ["workerd: of which the call alone (no storage)", roundTrip("a Durable Object call")],
+    ["workerd: the ledger's own work beyond that round trip", durable && write ? { cpuMs: durable.cpuMs - write.cpuMs, p50Ms: durable.p50Ms - write.p50Ms } : undefined],
     ["Node: a Redis script call (the signer's CPU; Redis's own not counted), 64 connections", ledgerCost("node server + Redis", "node server", 64)],
   ] as const) {
     if (cost) lines.push(`| ${label} | ${cost.cpuMs.toFixed(3)} | ${cost.p50Ms} |`);

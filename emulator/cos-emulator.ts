@@ -461,7 +461,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
           multipart.delete(uploadId!);
           const location = `${url.origin}${target.signedPath.split("/").map(encodeURIComponent).join("/")}`;
           outcome = {
-            xml: `<CompleteMultipartUploadResult><Location>${location}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(target.key)}</Key><ETag>${object.etag}</ETag></CompleteMultipartUploadResult>`,
+            xml: `<CompleteMultipartUploadResult><Location>${escapeXml(location)}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(target.key)}</Key><ETag>${object.etag}</ETag></CompleteMultipartUploadResult>`,
             crc64: crc64(data),
           };
         } catch (error) {

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { CosError, errorXml } from "./errors.js";
+import { CosError, errorXml, escapeXml } from "./errors.js";
 
 export const MIN_PART_BYTES = 1024 * 1024;
 
@@ -23,8 +23,6 @@ export interface Upload {
   readonly parts: Map<number, Part>;
   readonly initiated: string;
 }
-
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 // CRC-64/ECMA-182 as COS reports it in x-cos-hash-crc64ecma (reflected, all-ones init and final XOR), as decimal;
 // computed in two 32-bit halves, fast enough for the 50 MB files of the tests.
@@ -72,7 +70,7 @@ export class MultipartUploads {
   }
 
   initiateXml(bucket: string, key: string, uploadId: string): string {
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${escape(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`;
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`;
   }
 
   /** The upload of this bucket and key; NoSuchUpload for any other. */
@@ -101,11 +99,11 @@ export class MultipartUploads {
     const parts = page
       .map((n) => {
         const part = upload.parts.get(n)!;
-        return `<Part><PartNumber>${n}</PartNumber><LastModified>${part.lastModified}</LastModified><ETag>${escape(part.etag)}</ETag><Size>${part.data.length}</Size></Part>`;
+        return `<Part><PartNumber>${n}</PartNumber><LastModified>${part.lastModified}</LastModified><ETag>${escapeXml(part.etag)}</ETag><Size>${part.data.length}</Size></Part>`;
       })
       .join("");
     return (
-      `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult><Bucket>${upload.bucket}</Bucket><Key>${escape(upload.key)}</Key><UploadId>${uploadId}</UploadId>` +
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult><Bucket>${upload.bucket}</Bucket><Key>${escapeXml(upload.key)}</Key><UploadId>${uploadId}</UploadId>` +
       `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${page.at(-1) ?? marker}</NextPartNumberMarker><MaxParts>${maxParts}</MaxParts>` +
       `<IsTruncated>${truncated}</IsTruncated>${parts}</ListPartsResult>`
     );
@@ -118,12 +116,12 @@ export class MultipartUploads {
       .sort(([, a], [, b]) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .map(
         ([uploadId, upload]) =>
-          `<Upload><Key>${escape(upload.key)}</Key><UploadId>${uploadId}</UploadId><StorageClass>STANDARD</StorageClass><Initiated>${upload.initiated}</Initiated></Upload>`,
+          `<Upload><Key>${escapeXml(upload.key)}</Key><UploadId>${uploadId}</UploadId><StorageClass>STANDARD</StorageClass><Initiated>${upload.initiated}</Initiated></Upload>`,
       )
       .join("");
     return (
       `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${bucket}</Bucket><Encoding-Type/><KeyMarker/><UploadIdMarker/>` +
-      `<NextKeyMarker/><NextUploadIdMarker/><Prefix>${escape(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`
+      `<NextKeyMarker/><NextUploadIdMarker/><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`
     );
   }
 

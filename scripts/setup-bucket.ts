@@ -13,10 +13,10 @@ import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
 import { parseProfiles, type SignerEnv, type UploadProfile } from "../worker/src/config.js";
-import { xmlBlocks, xmlText } from "../worker/src/cos-client.js";
+import { xmlBlocks, xmlText } from "../worker/src/cos-api/client.js";
 import { keyTimeAt, securityTokenHeaders, signRequest } from "../worker/src/cos/index.js";
-import { objectLocation } from "../worker/src/cos-target.js";
-import { ConfigError } from "../worker/src/errors.js";
+import { objectLocation } from "../worker/src/cos-api/object-location.js";
+import { ConfigError } from "../worker/src/http/errors.js";
 
 const { values } = parseArgs({
   options: { config: { type: "string", default: "wrangler.toml" }, env: { type: "string" }, days: { type: "string", default: "7" }, yes: { type: "boolean", default: false } },

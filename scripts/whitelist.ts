@@ -7,8 +7,8 @@
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
 import { parseProfiles, type SignerEnv, type UploadProfile } from "../worker/src/config.js";
-import { objectLocation } from "../worker/src/cos-target.js";
-import { ConfigError } from "../worker/src/errors.js";
+import { objectLocation } from "../worker/src/cos-api/object-location.js";
+import { ConfigError } from "../worker/src/http/errors.js";
 
 const { values } = parseArgs({ options: { config: { type: "string", default: "wrangler.toml" }, env: { type: "string" }, signer: { type: "string" } } });
 const config = unstable_readConfig({ config: values.config, ...(values.env ? { env: values.env } : {}) });

@@ -13,7 +13,7 @@ import { type NodeServer, startNodeServer } from "../../worker/src/hosts/node.js
 import { baseEnv, overCall, SECRETS } from "../../worker/test/helpers.js";
 import { wechatStub } from "../support/wechat-stub.js";
 
-export { authorizationFields, baseEnv, decodePolicy, type ErrorBody, SECRET_KEY, SECRETS, SESSION_SECRET, signSessionClaims, wechatEnv } from "../../worker/test/helpers.js";
+export { authorizationFields, baseEnv, decodePolicy, type ErrorBody, expectError, SECRET_KEY, SECRETS, SESSION_SECRET, signSessionClaims, wechatEnv } from "../../worker/test/helpers.js";
 
 const host = process.env.SIGNER_HOST;
 if (host !== "node" && host !== "edgeone") throw new Error("SIGNER_HOST must be node or edgeone");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { describe, expect, it } from "vitest";
 import { LIMITS_PER_MINUTE } from "../../worker/src/hosts/in-process-limiter.js";
-import { RATE_LIMIT_PERIOD_SECONDS } from "../../worker/src/limits.js";
+import { RATE_LIMIT_PERIOD_SECONDS } from "../../worker/src/http/limits.js";
 
 describe("wrangler.toml", () => {
   it("declares the rate limiters with the period the Worker announces in Retry-After", async () => {

@@ -4,7 +4,7 @@
  * response or a log.
  */
 import type { Credentials } from "./cos/index.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "./http/errors.js";
 import { SETTINGS, type Setting } from "./schemas/config.js";
 import type { StsSettings } from "./sdk/credentials.js";
 import { type ModerationSettings, parseModeration } from "./moderation/settings.js";

@@ -2,7 +2,7 @@
 import { createApp } from "./app.js";
 import type { SignerEnv } from "./config.js";
 import { durableLedger } from "./ledger/durable-object.js";
-import { cloudflareClientAddress } from "./limits.js";
+import { cloudflareClientAddress } from "./http/client-address.js";
 import { signerConfig } from "./config.js";
 import { durableDesk } from "./moderation/durable-object.js";
 

@@ -1,3 +1,4 @@
+// hosts: workers
 /**
  * The deployed entry point with the committed wrangler.toml (AUTH_MODE=wechat, the rate-limit bindings), secrets
  * from the test bindings and WeChat answered by the stub.

@@ -1,3 +1,4 @@
+// hosts: workers
 /**
  * 10,000 generated requests against every route — random methods, paths, query strings, headers, tokens and bodies,
  * overlong, unicode and injection strings — with and without sessions. No 5xx, every 4xx is `{error:{code,message}}`,

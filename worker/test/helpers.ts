@@ -59,6 +59,18 @@ export function overCall(send: typeof call) {
 
 export const { postJson, login } = overCall(call);
 
+/**
+ * Asserts the project's error answer: `status`, JSON, `code`, a human message (returned, for a test to read it).
+ */
+export async function expectError(response: Response, status: number, code: string): Promise<string> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
+  const body = (await response.json()) as ErrorBody;
+  expect(body.error.code).toBe(code);
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return body.error.message;
+}
+
 export interface ErrorBody {
   error: { code: string; message: string };
 }

@@ -1,3 +1,4 @@
+// hosts: workers
 /**
  * Content moderation's rules inside workerd, with the LEDGER and MODERATION Durable Objects of wrangler.toml: nothing
  * pending, in review or blocked is served by any route (read URLs, an SDK's GetObject, temporary keys), the owner-read

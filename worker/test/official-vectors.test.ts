@@ -1,3 +1,4 @@
+// hosts: workers
 /**
  * Tencent's own worked examples, every intermediate value checked. Values are copied from the docs, not from our
  * output; the English pages print the path as "(tencentcloud)" but the hashes are of the original "(腾讯云)".

@@ -1,10 +1,11 @@
+// hosts: workers
 /**
  * WeChat's safe-mode push crypto (worker/src/wechat/push-crypto.ts) in workerd, against Tencent's own sample vectors,
  * and on random messages whose 32-byte padding runs past WebCrypto's 16-byte blocks.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ModerationError } from "../src/errors.js";
+import { ModerationError } from "../src/http/errors.js";
 import { decryptPush, encryptPush, pushKey, pushSignature } from "../src/wechat/push-crypto.js";
 import { openPush } from "../src/wechat/push.js";
 

@@ -6,14 +6,15 @@
  * logs everyone out), segments are HMACs under USER_SEGMENT_SECRET, or SESSION_SECRET when that is unset (rotating
  * it moves every user's folder).
  */
-import { sign, verify } from "hono/jwt";
+import { sign } from "hono/jwt";
 import type { AuthConfig } from "../config.js";
 import { toHex } from "../cos/index.js";
-import { UnauthorizedError } from "../errors.js";
-import { derivedHmacKey, hmacKey } from "../hmac-keys.js";
+import { UnauthorizedError } from "../http/errors.js";
+import { derivedHmacKey, hmacKey } from "./hmac-keys.js";
+import { verifyAt } from "./jwt.js";
 import { sealOpenid } from "../moderation/openid.js";
 
-type WechatAuth = Extract<AuthConfig, { mode: "wechat" }>;
+export type WechatAuth = Extract<AuthConfig, { mode: "wechat" }>;
 
 /** `iss` of every token; `aud` is the Mini Program's AppID, so a token of one app is refused by another's signer. */
 export const SESSION_ISSUER = "cos-edge-signer";
@@ -51,13 +52,13 @@ const KEPT_TOKENS = 1024;
 const expired = () => new UnauthorizedError("token_expired", "the session expired: log in again");
 const invalid = () => new UnauthorizedError("token_invalid", "the session token is not valid: log in again");
 
-/** The user segment of a valid `Authorization: Bearer <token>`; 401 otherwise. */
-export async function sessionUser(auth: WechatAuth, authorization: string | undefined): Promise<string> {
-  return (await sessionOf(auth, authorization)).user;
+/** The user segment of a valid `Authorization: Bearer <token>` at `now`; 401 otherwise. */
+export async function sessionUser(auth: WechatAuth, authorization: string | undefined, now: Date): Promise<string> {
+  return (await sessionOf(auth, authorization, now)).user;
 }
 
-/** The user segment of a valid session, and its sealed openid (absent from tokens issued before it was added). */
-export async function sessionOf(auth: WechatAuth, authorization: string | undefined): Promise<{ user: string; sealedOpenid: string | undefined }> {
+/** The user segment of a valid session at `now`, and its sealed openid (absent from tokens that carry none). */
+export async function sessionOf(auth: WechatAuth, authorization: string | undefined, now: Date): Promise<{ user: string; sealedOpenid: string | undefined }> {
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? "");
   if (!authorization) throw new UnauthorizedError("unauthorized", "log in first: send Authorization: Bearer <token> from POST /v1/session");
   if (!match) throw new UnauthorizedError("token_invalid", "the Authorization header must be Bearer <token>");
@@ -66,22 +67,14 @@ export async function sessionOf(auth: WechatAuth, authorization: string | undefi
   if (!known) verified.set(auth, (known = new Map()));
   const seen = known.get(token);
   if (seen) {
-    if (seen.exp <= Date.now() / 1000) throw expired();
+    if (seen.exp <= now.getTime() / 1000) throw expired();
     return { user: seen.sub, sealedOpenid: seen.oid };
   }
-  let payload: Record<string, unknown>;
-  try {
-    payload = await verify(token, await derivedHmacKey(auth.sessionSecret, TOKEN_KEY_LABEL), { alg: "HS256", iss: SESSION_ISSUER, aud: auth.appId });
-  } catch (error) {
-    // hono/jwt's error classes are not exported; their names are set by the library.
-    if (error instanceof Error && error.name === "JwtTokenExpired") throw expired();
-    throw invalid();
-  }
-  // hono/jwt checks iat and exp only when present: a token must carry both, no further apart than a session lasts.
-  const { sub, iat, exp, oid } = payload;
-  if (typeof iat !== "number" || typeof exp !== "number" || exp - iat > auth.sessionTtlSeconds || typeof sub !== "string" || !/^[0-9a-f]{20}$/.test(sub)) {
-    throw invalid();
-  }
+  const result = await verifyAt(token, await derivedHmacKey(auth.sessionSecret, TOKEN_KEY_LABEL), { iss: SESSION_ISSUER, aud: auth.appId }, now);
+  if ("refused" in result) throw result.refused === "expired" ? expired() : invalid();
+  // A session lasts no longer than SESSION_TTL_SECONDS, and names its user by a 20-hex segment.
+  const { sub, iat, exp, oid } = result.payload as { sub: unknown; iat: number; exp: number; oid?: unknown };
+  if (exp - iat > auth.sessionTtlSeconds || typeof sub !== "string" || !/^[0-9a-f]{20}$/.test(sub)) throw invalid();
   if (known.size >= KEPT_TOKENS) known.delete(known.keys().next().value!);
   const sealedOpenid = typeof oid === "string" ? oid : undefined;
   known.set(token, { sub, exp, oid: sealedOpenid });

@@ -4,7 +4,7 @@
  * The session_key it also returns is never kept, returned or logged.
  */
 import type { AuthConfig } from "../config.js";
-import { SignerError } from "../errors.js";
+import { SignerError } from "../http/errors.js";
 
 /** code2Session's path on WeChat's API origin (WX_API_ORIGIN). */
 export const CODE2SESSION_PATH = "/sns/jscode2session";
@@ -21,15 +21,15 @@ function wechatError(errcode: number): SignerError {
   switch (errcode) {
     case 40029:
     case 40163:
-      return new SignerError(400, "wechat_code_invalid", "the login code is invalid or already used: call wx.login() again");
+      return new SignerError("wechat_code_invalid", "the login code is invalid or already used: call wx.login() again");
     case 45011:
-      return new SignerError(429, "wechat_rate_limited", "WeChat is limiting logins for this user; retry in a minute", { "Retry-After": "60" });
+      return new SignerError("wechat_rate_limited", "WeChat is limiting logins for this user; retry in a minute", { "Retry-After": "60" });
     case 40226:
-      return new SignerError(403, "wechat_user_blocked", "WeChat flags this user as high-risk; login refused");
+      return new SignerError("wechat_user_blocked", "WeChat flags this user as high-risk; login refused");
     case -1:
-      return new SignerError(502, "wechat_unavailable", "WeChat is busy; retry shortly");
+      return new SignerError("wechat_unavailable", "WeChat is busy; retry shortly");
     default:
-      return new SignerError(502, "wechat_unavailable", `WeChat refused the login (errcode ${errcode}); check WX_APPID and WX_APPSECRET`);
+      return new SignerError("wechat_unavailable", `WeChat refused the login (errcode ${errcode}); check WX_APPID and WX_APPSECRET`);
   }
 }
 
@@ -46,9 +46,9 @@ export async function openidForCode(auth: Extract<AuthConfig, { mode: "wechat" }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
     body = parsed as Code2SessionResponse;
   } catch {
-    throw new SignerError(502, "wechat_unavailable", "WeChat's login service could not be reached; retry shortly");
+    throw new SignerError("wechat_unavailable", "WeChat's login service could not be reached; retry shortly");
   }
   if (body.errcode) throw wechatError(body.errcode);
-  if (typeof body.openid !== "string" || body.openid === "") throw new SignerError(502, "wechat_unavailable", "WeChat's login answer had no openid");
+  if (typeof body.openid !== "string" || body.openid === "") throw new SignerError("wechat_unavailable", "WeChat's login answer had no openid");
   return body.openid;
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { signerConfig } from "../config.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../http/errors.js";
 import { startNodeServer } from "./node.js";
 
 // Node 20.12+ reads a .env file itself; on older runtimes (SCF offers Node 18) set the environment instead.

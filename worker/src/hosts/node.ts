@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import openApi from "../../../public/openapi.json";
 import { createClient } from "redis";
 import { createApp } from "../app.js";
-import { API_HEADERS } from "../responses.js";
+import { API_HEADERS } from "../http/respond.js";
 import { type SignerEnv, signerConfig } from "../config.js";
 import type { Ledger } from "../ledger/index.js";
 import { type RedisClient, redisLedger, settleDue } from "../ledger/redis.js";

@@ -5,8 +5,8 @@
  * Engines: a Durable Object per user on Workers (durable-object.ts), Redis on the Node/SCF host (redis.ts).
  */
 import type { UploadProfile } from "../config.js";
-import { callCos } from "../cos-client.js";
-import { ConfigError, SignerError } from "../errors.js";
+import { callCos } from "../cos-api/client.js";
+import { ConfigError, SignerError } from "../http/errors.js";
 
 /** `pending`, `blocked`, `review`: a stored object under content moderation (moderation/index.ts), never served. */
 export type LedgerState = "reserved" | "stored" | "pending" | "blocked" | "review";
@@ -116,12 +116,12 @@ export function limitsOf(profile: UploadProfile): Limits {
 /** 403 quota_exceeded, naming the limit, its size and the bytes left. */
 export function quotaExceeded(profile: UploadProfile, bytes: number, refusal: { refused: LimitName; left: number; limit: number }): SignerError {
   const which = refusal.refused === "quotaBytes" ? `the quotaBytes limit of ${refusal.limit} bytes a user may hold` : `the dailyBytes limit of ${refusal.limit} bytes a user may upload per UTC day`;
-  return new SignerError(403, "quota_exceeded", `this upload needs ${bytes} bytes but ${refusal.left} are left of ${which} in profile "${profile.name}"`);
+  return new SignerError("quota_exceeded", `this upload needs ${bytes} bytes but ${refusal.left} are left of ${which} in profile "${profile.name}"`);
 }
 
 /** 501 ledger_off: the host has no store for the ledger. */
 export function ledgerOff(): SignerError {
-  return new SignerError(501, "ledger_off", "quotas and file listings are off: this host has no ledger store (Workers: the LEDGER Durable Object; Node/SCF: REDIS_URL)");
+  return new SignerError("ledger_off", "quotas and file listings are off: this host has no ledger store (Workers: the LEDGER Durable Object; Node/SCF: REDIS_URL)");
 }
 
 /** Quotas and moderation states need a store: a profile that sets one on a host without a ledger is misconfigured. */

@@ -7,8 +7,8 @@
  */
 import type { UploadProfile } from "../config.js";
 import { keyTimeAt, signRequest } from "../cos/index.js";
-import { xmlText } from "../cos-client.js";
-import { SignerError } from "../errors.js";
+import { xmlText } from "../cos-api/client.js";
+import { SignerError } from "../http/errors.js";
 import type { Verdict } from "./index.js";
 
 export type AuditKind = "image" | "video" | "audio";
@@ -34,11 +34,11 @@ async function ciCall(profile: UploadProfile, method: "GET" | "POST", path: stri
   try {
     response = await fetch(`${origin}${path}`, { method, headers: { Authorization: authorization, ...headers }, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    throw new SignerError(502, "cos_unavailable", "COS moderation could not be reached; retry shortly", {}, { cause: error });
+    throw new SignerError("cos_unavailable", "COS moderation could not be reached; retry shortly", {}, { cause: error });
   }
   const text = await response.text();
   if (response.status === 404) return null;
-  if (!response.ok) throw new SignerError(502, response.status === 403 ? "cos_refused" : "cos_unavailable", `COS moderation answered ${xmlText(text, "Code") ?? `HTTP ${response.status}`}`);
+  if (!response.ok) throw new SignerError(response.status === 403 ? "cos_refused" : "cos_unavailable", `COS moderation answered ${xmlText(text, "Code") ?? `HTTP ${response.status}`}`);
   return text;
 }
 
@@ -49,7 +49,7 @@ export async function submitAuditJob(profile: UploadProfile, kind: AuditKind, ke
   const xml = `<Request><Input><Object>${escapeXml(key)}</Object></Input><Conf>${conf}<Callback>${escapeXml(callback)}</Callback><CallbackVersion>Simple</CallbackVersion></Conf></Request>`;
   const answer = await ciCall(profile, "POST", `/${kind}/auditing`, xml);
   const jobId = answer === null ? undefined : xmlText(answer, "JobId");
-  if (!jobId) throw new SignerError(502, "cos_unavailable", "COS moderation gave no JobId");
+  if (!jobId) throw new SignerError("cos_unavailable", "COS moderation gave no JobId");
   return jobId;
 }
 

@@ -7,11 +7,11 @@
  */
 import { sign } from "hono/jwt";
 import type { SignerConfig, UploadProfile } from "../config.js";
-import { callCos } from "../cos-client.js";
-import { ModerationError, SignerError } from "../errors.js";
-import { hmacKey } from "../hmac-keys.js";
+import { callCos } from "../cos-api/client.js";
+import { ModerationError, SignerError } from "../http/errors.js";
+import { hmacKey } from "../auth/hmac-keys.js";
 import { type Ledger, type LedgerState, settledState, type UserLedger } from "../ledger/index.js";
-import { deliverToWebhook, MAX_READ_SECONDS, RECEIPT_TTL_SECONDS, readUrl } from "../objects.js";
+import { deliverToWebhook, MAX_READ_SECONDS, RECEIPT_TTL_SECONDS, readUrl } from "../objects/objects.js";
 import { MediaCheckRefused, mediaCheckAsync, type TokenSource, type WechatApp } from "../wechat/api.js";
 import { type AuditKind, auditJobVerdict, submitAuditJob } from "./cos-audit.js";
 import { openOpenid } from "./openid.js";
@@ -49,6 +49,11 @@ export interface Moderation {
   readonly config: SignerConfig;
   readonly ledger: Ledger;
   readonly desk: ModerationDesk;
+}
+
+/** What moderation needs of the host: undefined without a ledger or a desk (then configOf refuses moderated profiles). */
+export function moderationFor(host: { readonly ledger?: Ledger | undefined; readonly desk?: ModerationDesk | undefined }, config: SignerConfig): Moderation | undefined {
+  return host.ledger && host.desk ? { config, ledger: host.ledger, desk: host.desk } : undefined;
 }
 
 /** The WeChat app whose token the desk keeps, when sessions are WeChat's. */
@@ -167,7 +172,7 @@ export async function checkServable(books: UserLedger | undefined, profile: Uplo
 /** Temporary keys read every object of the user's space, pending and blocked ones too. */
 export function checkNoTemporaryKeys(profile: UploadProfile): void {
   if (profile.moderation !== "off") {
-    throw new SignerError(403, "operation_not_allowed", `temporary keys would read objects that moderation has not passed in profile "${profile.name}": use POST /v1/cos/authorization`);
+    throw new SignerError("operation_not_allowed", `temporary keys would read objects that moderation has not passed in profile "${profile.name}": use POST /v1/cos/authorization`);
   }
 }
 

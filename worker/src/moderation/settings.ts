@@ -3,7 +3,7 @@
  * WX_PUSH_AES_KEY) and where COS calls back (MODERATION_CALLBACK_URL), checked against what the profiles need.
  */
 import type { AuthConfig, UploadProfile } from "../config.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../http/errors.js";
 import { ENCODING_AES_KEY } from "../wechat/push-crypto.js";
 
 export interface ModerationSettings {

@@ -4,10 +4,11 @@
  * every AUTH_MODE, and whose rotation ends every upload it signed anyway. Claims pin the profile, key, uploadId, size,
  * part plan, content type and caller (`sub`: the session's user segment, or "" with AUTH_MODE=none).
  */
-import { decode, sign, verify } from "hono/jwt";
+import { sign } from "hono/jwt";
 import type { UploadProfile } from "../config.js";
-import { SignerError } from "../errors.js";
-import { derivedHmacKey } from "../hmac-keys.js";
+import { SignerError } from "../http/errors.js";
+import { derivedHmacKey } from "../auth/hmac-keys.js";
+import { unverifiedClaim, verifyAt } from "../auth/jwt.js";
 import type { PartPlan } from "./parts.js";
 
 /** How long an upload may take, interruptions and app restarts included. */
@@ -34,32 +35,31 @@ export async function issueUploadToken(profile: UploadProfile, claims: Omit<Uplo
   return { token: await sign({ ...claims, aud: AUDIENCE, iat, exp }, await tokenKey(profile), "HS256"), exp };
 }
 
-const invalid = () => new SignerError(401, "upload_token_invalid", "the upload token is not one this signer issued: start the upload again");
+const invalid = () => new SignerError("upload_token_invalid", "the upload token is not one this signer issued: start the upload again");
+
+/** The claims an upload token must carry, of the right types: a token that verifies but lacks one is not ours. */
+function isUploadClaims(payload: Record<string, unknown>): payload is Record<string, unknown> & UploadClaims {
+  const strings = ["sub", "profile", "key", "uploadId", "contentType"] as const;
+  const counts = ["size", "partSize", "partCount", "exp"] as const;
+  return strings.every((name) => typeof payload[name] === "string") && counts.every((name) => Number.isSafeInteger(payload[name]) && (payload[name] as number) >= 0);
+}
 
 /**
- * The claims of a token this signer issued for a profile it still has, presented by the user it was issued to;
- * 401 otherwise (403 for another user's token).
+ * The claims of a token this signer issued for a profile it still has, presented by the user it was issued to, at
+ * `now`; 401 otherwise (403 for another user's token).
  */
-export async function verifyUploadToken(token: unknown, profiles: ReadonlyMap<string, UploadProfile>, user: string): Promise<{ claims: UploadClaims; profile: UploadProfile }> {
+export async function verifyUploadToken(token: unknown, profiles: ReadonlyMap<string, UploadProfile>, user: string, now: Date): Promise<{ claims: UploadClaims; profile: UploadProfile }> {
   if (typeof token !== "string" || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token) || token.length > 4096) throw invalid();
-  let named: unknown;
-  try {
-    named = decode(token).payload.profile;
-  } catch {
-    throw invalid();
-  }
+  const named = unverifiedClaim(token, "profile");
   const profile = typeof named === "string" ? profiles.get(named) : undefined;
   if (!profile) throw invalid();
-  let payload: Record<string, unknown>;
-  try {
-    payload = await verify(token, await tokenKey(profile), { alg: "HS256", aud: AUDIENCE });
-  } catch (error) {
-    if (error instanceof Error && error.name === "JwtTokenExpired") {
-      throw new SignerError(401, "upload_token_expired", "the upload expired (24 h): start it again");
-    }
+  const result = await verifyAt(token, await tokenKey(profile), { aud: AUDIENCE }, now);
+  if ("refused" in result) {
+    if (result.refused === "expired") throw new SignerError("upload_token_expired", "the upload expired (24 h): start it again");
     throw invalid();
   }
-  const claims = payload as unknown as UploadClaims;
-  if (claims.sub !== user) throw new SignerError(403, "upload_token_foreign", "this upload belongs to another user");
+  if (!isUploadClaims(result.payload)) throw invalid();
+  const claims = result.payload;
+  if (claims.sub !== user) throw new SignerError("upload_token_foreign", "this upload belongs to another user");
   return { claims, profile };
 }

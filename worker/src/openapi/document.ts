@@ -4,7 +4,7 @@
  * Workers serves as a static asset (no Worker CPU) and the other hosts serve from their bundle; a test keeps the
  * file equal to this module's output and checks real answers against it.
  */
-import { type ErrorCode, MODERATION_STATUSES } from "../errors.js";
+import { type ErrorCode, ERROR_STATUS } from "../http/errors.js";
 import type { Schema } from "../schemas/json-schema.js";
 import {
   CredentialsRequest,
@@ -19,75 +19,6 @@ import {
   UploadRequest,
   UploadTokenRequest,
 } from "../schemas/requests.js";
-
-/** Every error code with its HTTP status (TypeScript makes the list complete). */
-export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
-  ...MODERATION_STATUSES,
-  bad_request: 400,
-  ext_invalid: 400,
-  ext_not_allowed: 400,
-  content_type_invalid: 400,
-  content_type_mismatch: 400,
-  content_type_not_allowed: 400,
-  unknown_profile: 400,
-  size_invalid: 400,
-  overwrite_protection_required: 400,
-  size_required: 400,
-  multipart_required: 400,
-  multipart_off: 400,
-  part_numbers_invalid: 400,
-  part_size_invalid: 400,
-  key_invalid: 400,
-  expires_in_invalid: 400,
-  process_invalid: 400,
-  file_too_large: 400,
-  method_invalid: 400,
-  body_invalid: 400,
-  code_invalid: 400,
-  host_required: 400,
-  query_invalid: 400,
-  header_invalid: 400,
-  cursor_invalid: 400,
-  limit_invalid: 400,
-  wechat_code_invalid: 400,
-  unauthorized: 401,
-  token_invalid: 401,
-  token_expired: 401,
-  upload_token_invalid: 401,
-  upload_token_expired: 401,
-  wechat_user_blocked: 403,
-  upload_token_foreign: 403,
-  key_not_allowed: 403,
-  read_not_allowed: 403,
-  bucket_not_allowed: 403,
-  header_not_allowed: 403,
-  content_type_unbound: 403,
-  overwrite_unbound: 403,
-  operation_not_allowed: 403,
-  quota_exceeded: 403,
-  not_found: 404,
-  seed_routes_off: 404,
-  sdk_routes_off: 404,
-  upload_not_found: 404,
-  object_not_found: 404,
-  receipts_off: 404,
-  credentials_off: 404,
-  method_not_allowed: 405,
-  parts_incomplete: 409,
-  upload_exists: 409,
-  body_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  wechat_rate_limited: 429,
-  config_invalid: 500,
-  internal_error: 500,
-  ledger_off: 501,
-  wechat_unavailable: 502,
-  cos_refused: 502,
-  cos_unavailable: 502,
-  sts_refused: 502,
-  sts_unavailable: 502,
-};
 
 const string: Schema = { type: "string" };
 const integer: Schema = { type: "integer" };

@@ -5,13 +5,11 @@
  */
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HonoBase } from "hono/hono-base";
-import { RegExpRouter } from "hono/router/reg-exp-router";
-import type { AppEnv } from "../app.js";
+import { type AppEnv, inBackground, surface } from "../http/context.js";
 import { signerConfig } from "../config.js";
-import { ModerationError, SignerError } from "../errors.js";
+import { ModerationError, SignerError } from "../http/errors.js";
 import { applyAuditCallback, applyVerdict, type Moderation } from "../moderation/index.js";
-import { requestIdOf } from "../responses.js";
+import { requestIdOf } from "../http/respond.js";
 import { type PushKey, pushKey } from "../wechat/push-crypto.js";
 import { mediaCheckVerdict, openPush, serverCheck } from "../wechat/push.js";
 
@@ -25,7 +23,7 @@ const keyOf = (encodingAesKey: string) => {
 const pushBody = bodyLimit({
   maxSize: 65_536,
   onError: () => {
-    throw new SignerError(413, "body_too_large", "a push is at most 64 KB");
+    throw new SignerError("body_too_large", "a push is at most 64 KB");
   },
 });
 
@@ -39,12 +37,7 @@ function moderationOf(c: Context<AppEnv>): Moderation {
 
 /** The webhook delivery goes on after the answer (Workers: waitUntil). */
 function afterAnswer(c: Context<AppEnv>, work: Promise<void> | undefined): void {
-  if (!work) return;
-  try {
-    c.executionCtx.waitUntil(work);
-  } catch {
-    work.catch(() => undefined);
-  }
+  if (work) inBackground(c, work);
 }
 
 function pushToken(c: Context<AppEnv>): string {
@@ -53,8 +46,7 @@ function pushToken(c: Context<AppEnv>): string {
   return token;
 }
 
-// As the main app: RegExpRouter alone (hono's default preset would bring two more routers into the bundle).
-export const wechatPush = new HonoBase<AppEnv>({ router: new RegExpRouter() });
+export const wechatPush = surface();
 
 wechatPush.get("/v1/wechat/push", async (c) => c.text(await serverCheck(pushToken(c), new URL(c.req.url).searchParams)));
 

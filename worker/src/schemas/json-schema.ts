@@ -7,7 +7,7 @@
  * (32.7 KB against the 30 KB budget), zod/mini 14 KB; this interpreter of the keywords the schemas use is 1.6 KB
  * minified (under 1 KB gzip) and needs no conversion to JSON Schema for the document. See docs/api.md#openapi.
  */
-import { InvalidRequestError, type InvalidRequestCode } from "../errors.js";
+import { InvalidRequestError, type InvalidRequestCode } from "../http/errors.js";
 
 type JsonType = "object" | "string" | "integer" | "number" | "array" | "boolean" | "null";
 

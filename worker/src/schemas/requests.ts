@@ -4,7 +4,7 @@
  * profile (its suffixes, size limits, media types) stay with the routes.
  */
 import { MAX_PARTS_PER_CALL } from "../multipart/index.js";
-import { IMAGE_PROCESSING, MAX_READ_SECONDS } from "../objects.js";
+import { IMAGE_PROCESSING, MAX_READ_SECONDS } from "../objects/objects.js";
 import type { BodySchema, Schema } from "./json-schema.js";
 
 export { parseBody } from "./json-schema.js";

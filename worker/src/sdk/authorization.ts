@@ -5,13 +5,13 @@
  */
 import type { UploadProfile } from "../config.js";
 import { keyTimeAt, signRequest } from "../cos/index.js";
-import { objectLocation } from "../cos-target.js";
-import { InvalidRequestError, SignerError } from "../errors.js";
+import { objectLocation } from "../cos-api/object-location.js";
+import { InvalidRequestError, SignerError } from "../http/errors.js";
 import { listParts, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from "../multipart/index.js";
-import { normalizeExtension } from "../object-key.js";
-import { ownKey } from "../objects.js";
+import { normalizeExtension } from "../uploads/object-key.js";
+import { ownKey } from "../objects/objects.js";
 import type { SdkAuthorizationBody } from "../schemas/requests.js";
-import { parseContentType } from "../upload-request.js";
+import { parseContentType } from "../uploads/request.js";
 
 /** The COS operations an uploader's SDK performs; each is signed only in its own shape. */
 export type SdkOperation =
@@ -85,7 +85,7 @@ function addressing(profile: UploadProfile, host: string | undefined): "virtual"
   } else if (host === `cos.${profile.region}.myqcloud.com`) {
     return "path";
   }
-  throw new SignerError(403, "bucket_not_allowed", `Host ${host.slice(0, 100)} is not where profile "${profile.name}" uploads (${profileHost})`);
+  throw new SignerError("bucket_not_allowed", `Host ${host.slice(0, 100)} is not where profile "${profile.name}" uploads (${profileHost})`);
 }
 
 /**
@@ -94,13 +94,13 @@ function addressing(profile: UploadProfile, host: string | undefined): "virtual"
  */
 export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, prefix: string): SdkTerms {
   if (request.Bucket !== profile.bucket || request.Region !== profile.region) {
-    throw new SignerError(403, "bucket_not_allowed", `profile "${profile.name}" uploads to ${profile.bucket} in ${profile.region} only`);
+    throw new SignerError("bucket_not_allowed", `profile "${profile.name}" uploads to ${profile.bucket} in ${profile.region} only`);
   }
   const method = request.Method.toUpperCase();
   const query = stringMap(request.Query, "Query");
   const headers = stringMap(request.Headers, "Headers");
   const refused = Object.keys(headers).find((name) => !SIGNABLE_HEADER.test(name));
-  if (refused !== undefined) throw new SignerError(403, "header_not_allowed", `the header ${refused.slice(0, 60)} is not signed for uploaders (ACLs, grants and copies are refused)`);
+  if (refused !== undefined) throw new SignerError("header_not_allowed", `the header ${refused.slice(0, 60)} is not signed for uploaders (ACLs, grants and copies are refused)`);
   const bucketPath = addressing(profile, headers.host) === "path" ? `/${profile.bucket}` : "";
   const pathname = typeof request.Pathname === "string" ? request.Pathname : typeof request.Key === "string" ? `${bucketPath}/${request.Key}` : undefined;
   if (pathname === undefined || !pathname.startsWith(`${bucketPath}/`)) {
@@ -108,7 +108,7 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
   }
   const key = pathname.slice(bucketPath.length + 1);
   const names = Object.keys(query);
-  const deny = (what: string) => new SignerError(403, "operation_not_allowed", `${what} is not signed for uploaders`);
+  const deny = (what: string) => new SignerError("operation_not_allowed", `${what} is not signed for uploaders`);
 
   if (key === "") {
     // The only bucket-level request an uploader makes: the SDK's look for its own unfinished uploads before resuming.
@@ -116,7 +116,7 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
       throw deny(method === "POST" ? "a POST form signed by the SDK (it binds no key and no size; use putObject, or temporary credentials)" : `${method} on the bucket`);
     }
     if (!profile.multipart) throw deny("ListMultipartUploads in a profile without multipart uploads");
-    if (!(query.prefix ?? "").startsWith(prefix === "" ? "" : `${prefix}/`)) throw new SignerError(403, "key_not_allowed", "list only your own uploads: prefix must be inside your own space");
+    if (!(query.prefix ?? "").startsWith(prefix === "" ? "" : `${prefix}/`)) throw new SignerError("key_not_allowed", "list only your own uploads: prefix must be inside your own space");
     return { operation: "ListMultipartUploads", method, pathname, key, query, headers };
   }
 
@@ -161,7 +161,7 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
       parseContentType(headers["content-type"], ext, profile, "put");
     } else if (profile.contentTypes.length > 0) {
       // The SDKs leave Content-Type out of what they pass to getAuthorization: a profile's type rules cannot hold.
-      throw new SignerError(403, "content_type_unbound", `profile "${profile.name}" allows only ${profile.contentTypes.join(", ")}, which a signature from the SDK cannot bind: use POST /v1/uploads`);
+      throw new SignerError("content_type_unbound", `profile "${profile.name}" allows only ${profile.contentTypes.join(", ")}, which a signature from the SDK cannot bind: use POST /v1/uploads`);
     }
   }
   return { operation, method, pathname, key, query, headers };

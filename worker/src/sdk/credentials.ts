@@ -4,8 +4,8 @@
  * profile's size limit on every request that carries a body. Kept per caller until shortly before they expire.
  */
 import type { UploadProfile } from "../config.js";
-import { SignerError } from "../errors.js";
-import { mediaTypesOf } from "../media-types.js";
+import { SignerError } from "../http/errors.js";
+import { mediaTypesOf } from "../uploads/media-types.js";
 import { MAX_PART_SIZE } from "../multipart/parts.js";
 import { getFederationToken, type TemporaryCredentials } from "../sts/federation-token.js";
 
@@ -86,14 +86,14 @@ const KEPT = 1000;
  */
 export function credentialsFor(profile: UploadProfile, sts: StsSettings, user: string, scope: string, now: Date): Promise<SdkCredentials> {
   if (profile.credentials.securityToken) {
-    throw new SignerError(404, "credentials_off", `profile "${profile.name}" signs with temporary keys itself, which STS does not accept: use /v1/cos/authorization`);
+    throw new SignerError("credentials_off", `profile "${profile.name}" signs with temporary keys itself, which STS does not accept: use /v1/cos/authorization`);
   }
   if (profile.forbidOverwrite) {
     // CAM has no condition on x-cos-forbid-overwrite: temporary keys could overwrite any key of the caller's space.
-    throw new SignerError(403, "overwrite_unbound", `profile "${profile.name}" forbids overwrites, which temporary keys cannot bind: set forbidOverwrite = false to accept that, or use /v1/cos/authorization`);
+    throw new SignerError("overwrite_unbound", `profile "${profile.name}" forbids overwrites, which temporary keys cannot bind: set forbidOverwrite = false to accept that, or use /v1/cos/authorization`);
   }
   if (profile.contentTypes.length > 0) {
-    throw new SignerError(403, "content_type_unbound", `profile "${profile.name}" allows only ${profile.contentTypes.join(", ")}: temporary keys bind each suffix's usual types, not a profile's own rules; use POST /v1/uploads`);
+    throw new SignerError("content_type_unbound", `profile "${profile.name}" allows only ${profile.contentTypes.join(", ")}: temporary keys bind each suffix's usual types, not a profile's own rules; use POST /v1/uploads`);
   }
   const id = `${sts.endpoint}\n${profile.credentials.secretId}\n${profile.name}\n${user}\n${scope}`;
   const nowSeconds = Math.floor(now.getTime() / 1000);

@@ -3,7 +3,7 @@
  * TC3-HMAC-SHA256; STS's errors become the signer's codes, never echoing STS's message (it can name the account).
  */
 import type { Credentials } from "../cos/index.js";
-import { SignerError } from "../errors.js";
+import { SignerError } from "../http/errors.js";
 import { signTc3, TC3_CONTENT_TYPE } from "./tc3.js";
 
 
@@ -36,11 +36,11 @@ interface StsAnswer {
 /** STS's error code → the signer's error (API 3.0 common error codes). */
 export function stsError(code: string): SignerError {
   if (code.startsWith("AuthFailure") || code.startsWith("UnauthorizedOperation")) {
-    return new SignerError(502, "sts_refused", `STS refused the signer's key pair (${code}): it needs sts:GetFederationToken and the COS actions it grants (docs/sdk.md)`);
+    return new SignerError("sts_refused", `STS refused the signer's key pair (${code}): it needs sts:GetFederationToken and the COS actions it grants (docs/sdk.md)`);
   }
-  if (code === "RequestLimitExceeded") return new SignerError(502, "sts_unavailable", "STS is limiting the signer's requests; retry shortly", { "Retry-After": "1" });
-  if (code === "InternalError" || code.startsWith("ResourceUnavailable")) return new SignerError(502, "sts_unavailable", `STS failed (${code}); retry shortly`);
-  return new SignerError(502, "sts_refused", `STS refused the request (${code}); see the Worker logs`);
+  if (code === "RequestLimitExceeded") return new SignerError("sts_unavailable", "STS is limiting the signer's requests; retry shortly", { "Retry-After": "1" });
+  if (code === "InternalError" || code.startsWith("ResourceUnavailable")) return new SignerError("sts_unavailable", `STS failed (${code}); retry shortly`);
+  return new SignerError("sts_refused", `STS refused the request (${code}); see the Worker logs`);
 }
 
 export async function getFederationToken(endpoint: string, credentials: Credentials, request: FederationTokenRequest, now: Date): Promise<TemporaryCredentials> {
@@ -66,13 +66,13 @@ export async function getFederationToken(endpoint: string, credentials: Credenti
     });
     answer = (await response.json()) as StsAnswer;
   } catch {
-    throw new SignerError(502, "sts_unavailable", "STS could not be reached or gave no JSON; retry shortly");
+    throw new SignerError("sts_unavailable", "STS could not be reached or gave no JSON; retry shortly");
   }
   const result = answer.Response;
   if (typeof result?.Error?.Code === "string") throw stsError(result.Error.Code);
   const { Token, TmpSecretId, TmpSecretKey } = result?.Credentials ?? {};
   if (typeof Token !== "string" || typeof TmpSecretId !== "string" || typeof TmpSecretKey !== "string" || typeof result?.ExpiredTime !== "number") {
-    throw new SignerError(502, "sts_unavailable", "STS answered without credentials; retry shortly");
+    throw new SignerError("sts_unavailable", "STS answered without credentials; retry shortly");
   }
   return { tmpSecretId: TmpSecretId, tmpSecretKey: TmpSecretKey, sessionToken: Token, expiredTime: result.ExpiredTime };
 }

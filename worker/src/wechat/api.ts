@@ -4,7 +4,7 @@
  * `security.mediaCheckAsync` v2 (`POST /wxa/media_check_async`), whose verdict comes later as a push.
  * Errors name WeChat's errcode, never the token, the AppSecret or the openid.
  */
-import { SignerError } from "../errors.js";
+import { SignerError } from "../http/errors.js";
 
 export interface WechatApp {
   readonly appId: string;
@@ -43,7 +43,7 @@ async function wechatJson(app: WechatApp, path: string, body: unknown): Promise<
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
     return parsed as Record<string, unknown>;
   } catch (error) {
-    throw new SignerError(502, "wechat_unavailable", "WeChat's API could not be reached; retry shortly", {}, { cause: error });
+    throw new SignerError("wechat_unavailable", "WeChat's API could not be reached; retry shortly", {}, { cause: error });
   }
 }
 
@@ -51,7 +51,7 @@ async function wechatJson(app: WechatApp, path: string, body: unknown): Promise<
 export async function fetchStableToken(app: WechatApp, forceRefresh: boolean, now: number): Promise<CachedToken> {
   const body = await wechatJson(app, "/cgi-bin/stable_token", { grant_type: "client_credential", appid: app.appId, secret: app.appSecret, force_refresh: forceRefresh });
   if (typeof body.access_token !== "string" || typeof body.expires_in !== "number") {
-    throw new SignerError(502, "wechat_unavailable", `WeChat gave no access token (errcode ${String(body.errcode ?? "none")}); check WX_APPID and WX_APPSECRET`);
+    throw new SignerError("wechat_unavailable", `WeChat gave no access token (errcode ${String(body.errcode ?? "none")}); check WX_APPID and WX_APPSECRET`);
   }
   return { token: body.access_token, expiresAt: now + body.expires_in * 1000 };
 }

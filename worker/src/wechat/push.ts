@@ -4,7 +4,7 @@
  * is believed. Safe mode when an EncodingAESKey is configured (the only mode accepted then); plain mode otherwise,
  * whose body is not signed (docs/moderation.md says why safe mode is the one to use).
  */
-import { ModerationError } from "../errors.js";
+import { ModerationError } from "../http/errors.js";
 import { decryptPush, PushCryptoError, type PushKey, pushSignature, sameSignature } from "./push-crypto.js";
 
 export interface PushSettings {

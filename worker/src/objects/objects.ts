@@ -3,12 +3,12 @@
  * COS keys, and presigned GET URLs of it for private buckets.
  */
 import { sign } from "hono/jwt";
-import type { UploadProfile } from "./config.js";
-import { keyTimeAt, presignUrl } from "./cos/index.js";
-import { callCos } from "./cos-client.js";
-import { objectLocation } from "./cos-target.js";
-import { InvalidRequestError, SignerError } from "./errors.js";
-import { hmacKey } from "./hmac-keys.js";
+import type { UploadProfile } from "../config.js";
+import { keyTimeAt, presignUrl } from "../cos/index.js";
+import { callCos } from "../cos-api/client.js";
+import { objectLocation } from "../cos-api/object-location.js";
+import { InvalidRequestError, SignerError } from "../http/errors.js";
+import { hmacKey } from "../auth/hmac-keys.js";
 
 /** How long a receipt is valid: long enough for the app's backend to receive and check it. */
 export const RECEIPT_TTL_SECONDS = 600;
@@ -22,7 +22,7 @@ export function ownKey(value: unknown, prefix: string): string {
   const shape = /^(.*)\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.[a-z0-9]{1,10}$|^\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.[a-z0-9]{1,10}$/;
   const match = typeof value === "string" && value.length <= 512 ? shape.exec(value) : null;
   if (!match) throw new InvalidRequestError("key_invalid", "key must be an object key the signer gave, such as uploads/2026/11/29/<32 hex>.jpg");
-  if ((match[1] ?? "") !== prefix) throw new SignerError(403, "key_not_allowed", "this key is not in your own uploads");
+  if ((match[1] ?? "") !== prefix) throw new SignerError("key_not_allowed", "this key is not in your own uploads");
   return value as string;
 }
 
@@ -119,5 +119,5 @@ export async function readUrl(profile: UploadProfile, key: string, expiresIn: nu
 
 /** Refuses read URLs for a profile that gives none. */
 export function checkReads(profile: UploadProfile): void {
-  if (profile.read !== "owner") throw new SignerError(403, "read_not_allowed", `profile "${profile.name}" gives no read URLs (set read = "owner")`);
+  if (profile.read !== "owner") throw new SignerError("read_not_allowed", `profile "${profile.name}" gives no read URLs (set read = "owner")`);
 }

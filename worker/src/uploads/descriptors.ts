@@ -3,9 +3,9 @@
  * Seed-compatible shapes follow the fields read by Tencent's Mini Program sample (436/30934); the v1 descriptor
  * carries everything a client sends, so it assembles no strings.
  */
-import type { UploadProfile } from "./config.js";
-import { createPostForm, keyTimeAt, type KeyTime, securityTokenHeaders, signRequest } from "./cos/index.js";
-import { objectLocation } from "./cos-target.js";
+import type { UploadProfile } from "../config.js";
+import { createPostForm, keyTimeAt, type KeyTime, securityTokenHeaders, signRequest } from "../cos/index.js";
+import { objectLocation } from "../cos-api/object-location.js";
 
 export interface UploadTerms {
   readonly key: string;

@@ -1,13 +1,14 @@
+// hosts: workers
 /**
  * The ledger inside workerd with the LEDGER Durable Object of wrangler.toml (SQLite storage): concurrent signing never
  * passes a quota, two users' books never cross, and a reservation schedules the object's alarm for its settling.
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/app.js";
-import { durableLedger } from "../src/ledger/durable-object.js";
-import { SETTLE_DELAY_MS } from "../src/ledger/index.js";
-import { wechatEnv } from "./helpers.js";
+import { createApp } from "../../src/app.js";
+import { durableLedger } from "../../src/ledger/durable-object.js";
+import { SETTLE_DELAY_MS } from "../../src/ledger/index.js";
+import { wechatEnv } from "../helpers.js";
 
 const app = createApp({ ledger: () => durableLedger(env.LEDGER) });
 const vars = { ...wechatEnv, UPLOAD_QUOTA_BYTES: "1000", UPLOAD_DAILY_BYTES: "5000" };

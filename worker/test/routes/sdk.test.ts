@@ -1,13 +1,14 @@
+// hosts: workers node edgeone
 /**
  * The routes Tencent's SDKs call through getAuthorization: what /v1/cos/authorization signs (exactly the request
  * described, on the caller's own key) and every refusal with its code; /v1/cos/keys; the temporary keys' policy;
  * and how the calls are counted.
  */
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/app.js";
-import { parseConfig, type SignerEnv } from "../src/config.js";
-import { uploaderPolicy } from "../src/sdk/credentials.js";
-import { authorizationFields, baseEnv as routesOff, type ErrorBody, login, postJson, wechatEnv as sessionsRoutesOff } from "./helpers.js";
+import { createApp } from "../../src/app.js";
+import { parseConfig, type SignerEnv } from "../../src/config.js";
+import { uploaderPolicy } from "../../src/sdk/credentials.js";
+import { authorizationFields, baseEnv as routesOff, type ErrorBody, login, postJson, wechatEnv as sessionsRoutesOff } from "../helpers.js";
 
 // The SDK routes are off unless SDK_ROUTES turns them on (security.test.ts checks the default).
 const baseEnv = { ...routesOff, SDK_ROUTES: "true" } satisfies SignerEnv;

@@ -1,20 +1,14 @@
+// hosts: workers node edgeone
 /** WeChat login sessions: code2Session (stubbed), tokens, per-user segments, and every way a token can be wrong. */
 import { describe, expect, it } from "vitest";
-import { AUTH_NONE_WARNING } from "../src/app.js";
-import { capturedLogs } from "./capture-logs.js";
-import { baseEnv, call, type ErrorBody, login, postJson, SESSION_SECRET, signSessionClaims, wechatEnv as sessionsOnly } from "./helpers.js";
+import { AUTH_NONE_WARNING } from "../../src/app.js";
+import { capturedLogs } from "../capture-logs.js";
+import { baseEnv, call, type ErrorBody, expectError, login, postJson, SESSION_SECRET, signSessionClaims, wechatEnv as sessionsOnly } from "../helpers.js";
 
 // These tests sign on the seed routes too, which a deployment with sessions must switch on (SEED_ROUTES).
 const wechatEnv = { ...sessionsOnly, SEED_ROUTES: "true" };
 
 const USER_KEY = /^uploads\/([0-9a-f]{20})\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.jpg$/;
-
-async function expectError(response: Response, status: number, code: string): Promise<void> {
-  expect(response.status).toBe(status);
-  const body = (await response.json()) as ErrorBody;
-  expect(body.error.code).toBe(code);
-  expect(body.error.message.length).toBeGreaterThan(0);
-}
 
 async function signedKey(token: string, route: "put" | "post" | "v1" = "put"): Promise<string> {
   const headers = { Authorization: `Bearer ${token}` };

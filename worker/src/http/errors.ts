@@ -1,6 +1,8 @@
 /**
- * Every error the signer answers with: an HTTP status, a stable machine-readable `code` and a human message.
- * `app.onError` turns them into `{ error: { code, message } }` in one place.
+ * Every error the signer answers with: a stable machine-readable `code`, the error's identity (as in jose and
+ * tus-node-server), and a human message. The HTTP status comes from the code through ERROR_STATUS, the one table of
+ * statuses: the OpenAPI document and docs/api.md list the same. `app.onError` turns them into
+ * `{ error: { code, message } }` in one place.
  */
 
 /** Codes of 400 errors: the request is wrong in a way the client can fix. */
@@ -93,17 +95,90 @@ export const MODERATION_STATUSES = {
 } as const;
 export type ModerationCode = keyof typeof MODERATION_STATUSES;
 
+/** Every error code with its HTTP status (TypeScript makes the list complete). */
+export const ERROR_STATUS = {
+  ...MODERATION_STATUSES,
+  bad_request: 400,
+  ext_invalid: 400,
+  ext_not_allowed: 400,
+  content_type_invalid: 400,
+  content_type_mismatch: 400,
+  content_type_not_allowed: 400,
+  unknown_profile: 400,
+  size_invalid: 400,
+  overwrite_protection_required: 400,
+  size_required: 400,
+  multipart_required: 400,
+  multipart_off: 400,
+  part_numbers_invalid: 400,
+  part_size_invalid: 400,
+  key_invalid: 400,
+  expires_in_invalid: 400,
+  process_invalid: 400,
+  file_too_large: 400,
+  method_invalid: 400,
+  body_invalid: 400,
+  code_invalid: 400,
+  host_required: 400,
+  query_invalid: 400,
+  header_invalid: 400,
+  cursor_invalid: 400,
+  limit_invalid: 400,
+  wechat_code_invalid: 400,
+  unauthorized: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  upload_token_invalid: 401,
+  upload_token_expired: 401,
+  wechat_user_blocked: 403,
+  upload_token_foreign: 403,
+  key_not_allowed: 403,
+  read_not_allowed: 403,
+  bucket_not_allowed: 403,
+  header_not_allowed: 403,
+  content_type_unbound: 403,
+  overwrite_unbound: 403,
+  operation_not_allowed: 403,
+  quota_exceeded: 403,
+  not_found: 404,
+  seed_routes_off: 404,
+  sdk_routes_off: 404,
+  upload_not_found: 404,
+  object_not_found: 404,
+  receipts_off: 404,
+  credentials_off: 404,
+  method_not_allowed: 405,
+  parts_incomplete: 409,
+  upload_exists: 409,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  wechat_rate_limited: 429,
+  config_invalid: 500,
+  internal_error: 500,
+  ledger_off: 501,
+  wechat_unavailable: 502,
+  cos_refused: 502,
+  cos_unavailable: 502,
+  sts_refused: 502,
+  sts_unavailable: 502,
+} as const satisfies Readonly<Record<ErrorCode, number>>;
+
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
+
 export class SignerError extends Error {
   override readonly name: string = "SignerError";
+  /** ERROR_STATUS of the code: a code has one status wherever it is thrown. */
+  readonly status: ErrorStatus;
 
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 501 | 502 | 504,
     readonly code: ErrorCode,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
     options?: ErrorOptions,
   ) {
     super(message, options);
+    this.status = ERROR_STATUS[code];
   }
 }
 
@@ -111,7 +186,7 @@ export class SignerError extends Error {
 export class InvalidRequestError extends SignerError {
   override readonly name = "InvalidRequestError";
   constructor(code: InvalidRequestCode, message: string) {
-    super(400, code, message);
+    super(code, message);
   }
 }
 
@@ -119,7 +194,7 @@ export class InvalidRequestError extends SignerError {
 export class UnauthorizedError extends SignerError {
   override readonly name = "UnauthorizedError";
   constructor(code: "unauthorized" | "token_invalid" | "token_expired", message: string) {
-    super(401, code, message, { "WWW-Authenticate": 'Bearer realm="cos-edge-signer"' });
+    super(code, message, { "WWW-Authenticate": 'Bearer realm="cos-edge-signer"' });
   }
 }
 
@@ -127,7 +202,7 @@ export class UnauthorizedError extends SignerError {
 export class RateLimitedError extends SignerError {
   override readonly name = "RateLimitedError";
   constructor(retryAfterSeconds: number) {
-    super(429, "rate_limited", `too many requests; retry in ${retryAfterSeconds} s`, { "Retry-After": String(retryAfterSeconds) });
+    super("rate_limited", `too many requests; retry in ${retryAfterSeconds} s`, { "Retry-After": String(retryAfterSeconds) });
   }
 }
 
@@ -135,7 +210,7 @@ export class RateLimitedError extends SignerError {
 export class ModerationError extends SignerError {
   override readonly name = "ModerationError";
   constructor(code: ModerationCode, message: string) {
-    super(MODERATION_STATUSES[code], code, message);
+    super(code, message);
   }
 }
 
@@ -143,6 +218,6 @@ export class ModerationError extends SignerError {
 export class ConfigError extends SignerError {
   override readonly name = "ConfigError";
   constructor(readonly variable: string, problem: string) {
-    super(500, "config_invalid", `${variable} ${problem}`);
+    super("config_invalid", `${variable} ${problem}`);
   }
 }

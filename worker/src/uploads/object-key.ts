@@ -2,8 +2,8 @@
  * Object keys are chosen here, never by the client ("Practice of Direct Upload", 436/30934: the server picks a random,
  * dated path so uploads cannot overwrite each other or escape their prefix).
  */
-import { toHex } from "./cos/index.js";
-import { InvalidRequestError } from "./errors.js";
+import { toHex } from "../cos/index.js";
+import { InvalidRequestError } from "../http/errors.js";
 
 const EXTENSION = /^[a-z0-9]{1,10}$/;
 
@@ -28,4 +28,9 @@ export function newObjectKey(prefix: string, ext: string, now: Date, random: Uin
   const date = now.toISOString().slice(0, 10).replaceAll("-", "/");
   const name = `${date}/${toHex(random)}.${ext}`;
   return prefix ? `${prefix}/${name}` : name;
+}
+
+/** Key prefix for a caller: the profile's prefix, then the user's segment when sessions are on. */
+export function keyPrefixFor(profile: { readonly keyPrefix: string }, user = ""): string {
+  return [profile.keyPrefix, user].filter((part) => part !== "").join("/");
 }

@@ -1,19 +1,11 @@
+// hosts: workers node edgeone
 import { describe, expect, it } from "vitest";
-import { authorizationFields, baseEnv, call, decodePolicy, type ErrorBody, postJson, SECRET_KEY } from "./helpers.js";
+import { authorizationFields, baseEnv, call, decodePolicy, type ErrorBody, expectError, postJson, SECRET_KEY } from "../helpers.js";
 
 const KEY = /^uploads\/(\d{4})\/(\d{2})\/(\d{2})\/[0-9a-f]{32}\.jpg$/;
 
 function todayPath(): string {
   return new Date().toISOString().slice(0, 10).replaceAll("-", "/");
-}
-
-async function expectError(response: Response, status: number, code: string): Promise<string> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
-  const body = (await response.json()) as ErrorBody;
-  expect(body.error.code).toBe(code);
-  expect(body.error.message.length).toBeGreaterThan(0);
-  return body.error.message;
 }
 
 describe("GET /put-sign (seed-compatible)", () => {

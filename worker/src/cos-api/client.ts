@@ -3,10 +3,10 @@
  * every upload, with a timeout, retries of network errors and 5xx, and COS's errors mapped to the signer's codes —
  * never echoing COS's body, which can name keys and buckets.
  */
-import type { UploadProfile } from "./config.js";
-import { cosUrlEncode, keyTimeAt, securityTokenHeaders, signRequest } from "./cos/index.js";
-import { objectLocation } from "./cos-target.js";
-import { SignerError } from "./errors.js";
+import type { UploadProfile } from "../config.js";
+import { cosUrlEncode, keyTimeAt, securityTokenHeaders, signRequest } from "../cos/index.js";
+import { objectLocation } from "./object-location.js";
+import { SignerError } from "../http/errors.js";
 
 export interface CosCall {
   readonly method: "GET" | "HEAD" | "POST" | "PUT" | "DELETE";
@@ -50,34 +50,34 @@ function decodeEntities(text: string): string {
 export function cosError(code: string | undefined, status: number): SignerError {
   switch (code) {
     case "NoSuchUpload":
-      return new SignerError(404, "upload_not_found", "COS no longer has this upload (completed, aborted or expired): start it again");
+      return new SignerError("upload_not_found", "COS no longer has this upload (completed, aborted or expired): start it again");
     case "FileAlreadyExists":
     case "ObjectAlreadyExists":
-      return new SignerError(409, "upload_exists", "an object with this key already exists and the profile forbids overwriting it");
+      return new SignerError("upload_exists", "an object with this key already exists and the profile forbids overwriting it");
     case "EntityTooSmall":
     case "InvalidPart":
     case "InvalidPartOrder":
-      return new SignerError(409, "parts_incomplete", `COS refused the parts (${code}): upload the missing parts again, then complete`);
+      return new SignerError("parts_incomplete", `COS refused the parts (${code}): upload the missing parts again, then complete`);
     case "NoSuchKey":
-      return new SignerError(404, "object_not_found", "COS has no object with this key");
+      return new SignerError("object_not_found", "COS has no object with this key");
     case "AccessDenied":
     case "SignatureDoesNotMatch":
     case "InvalidAccessKeyId":
     case "RequestTimeTooSkewed":
-      return new SignerError(502, "cos_refused", `COS refused the signer's own request (${code}): check the key pair's permissions and the bucket`);
+      return new SignerError("cos_refused", `COS refused the signer's own request (${code}): check the key pair's permissions and the bucket`);
     default:
       // A HEAD answers without a body: its 404 is the object's absence.
       if (code === undefined && status === 404) return cosError("NoSuchKey", status);
-      return new SignerError(502, "cos_unavailable", `COS answered ${code ?? `HTTP ${status}`}; retry shortly`);
+      return new SignerError("cos_unavailable", `COS answered ${code ?? `HTTP ${status}`}; retry shortly`);
   }
 }
 
 /**
  * Sends one signed request to the profile's COS; a 2xx answer, or the mapped error after the retries. A HEAD and a
  * DELETE Object are signed with the profile's read key pair (the one that reads, heads and deletes), the multipart
- * calls (an abort too) with its write pair (docs/security.md).
+ * calls (an abort too) with its write pair (docs/security.md). `clock` dates each attempt's signature.
  */
-export async function callCos(profile: UploadProfile, call: CosCall): Promise<Response> {
+export async function callCos(profile: UploadProfile, call: CosCall, clock: () => Date = () => new Date()): Promise<Response> {
   const objectCall = call.readPair === true || call.method === "HEAD" || (call.method === "DELETE" && call.query === undefined);
   const credentials = objectCall ? profile.readCredentials : profile.credentials;
   const location = objectLocation(profile, call.key);
@@ -88,7 +88,7 @@ export async function callCos(profile: UploadProfile, call: CosCall): Promise<Re
     const { authorization } = await signRequest(
       credentials,
       { method: call.method, pathname: location.signedPath, query: call.query ?? {}, headers: { host: location.host, ...call.headers } },
-      keyTimeAt(new Date(), 600),
+      keyTimeAt(clock(), 600),
     );
     let response: Response;
     try {
@@ -102,8 +102,8 @@ export async function callCos(profile: UploadProfile, call: CosCall): Promise<Re
       // The cause (its text can name the host) goes to the log through onError, never into the answer.
       failure =
         error instanceof Error && error.name === "TimeoutError"
-          ? new SignerError(504, "cos_unavailable", "COS did not answer in time; retry shortly", {}, { cause: error })
-          : new SignerError(502, "cos_unavailable", "COS could not be reached; retry shortly", {}, { cause: error });
+          ? new SignerError("cos_unavailable", "COS did not answer in time; retry shortly", {}, { cause: error })
+          : new SignerError("cos_unavailable", "COS could not be reached; retry shortly", {}, { cause: error });
       await backoff(attempt);
       continue;
     }

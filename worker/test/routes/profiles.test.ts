@@ -1,6 +1,7 @@
+// hosts: workers node edgeone
 /** Upload profiles: several buckets and rules behind one signer, configured as one structured var. */
 import { describe, expect, it } from "vitest";
-import { authorizationFields, baseEnv, call, decodePolicy, type ErrorBody, postJson, SECRETS } from "./helpers.js";
+import { authorizationFields, baseEnv, call, decodePolicy, type ErrorBody, expectError, postJson, SECRETS } from "../helpers.js";
 
 const PARTNER_KEY = "partner-account-secret-key-never-shown";
 
@@ -24,13 +25,6 @@ const PROFILES = {
   },
 };
 const env = { ...baseEnv, UPLOAD_PROFILES: PROFILES, COS_SECRET_ID_PARTNER: "AKIDPARTNERxxxxxxxxxxxxxxxxxxxxxxxxx", COS_SECRET_KEY_PARTNER: PARTNER_KEY };
-
-async function expectError(response: Response, status: number, code: string): Promise<string> {
-  expect(response.status).toBe(status);
-  const body = (await response.json()) as ErrorBody;
-  expect(body.error.code).toBe(code);
-  return body.error.message;
-}
 
 describe("GET /v1/profiles", () => {
   it("lists what a client may know — and nothing about buckets or keys", async () => {

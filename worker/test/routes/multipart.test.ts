@@ -1,10 +1,11 @@
+// hosts: workers node edgeone
 /**
  * Multipart routes inside workerd where no COS is needed: the upload token (minted here with the key derivation the
  * README documents, computed on its own) and the part signatures, checked field by field.
  */
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
-import { authorizationFields, baseEnv, type ErrorBody, postJson, SECRET_KEY } from "./helpers.js";
+import { authorizationFields, baseEnv, type ErrorBody, expectError, postJson, SECRET_KEY } from "../helpers.js";
 
 const MiB = 1024 * 1024;
 
@@ -31,11 +32,6 @@ const upload = {
   iat: now,
   exp: now + 3600,
 };
-
-async function expectError(response: Response, status: number, code: string): Promise<void> {
-  expect(response.status).toBe(status);
-  expect(((await response.json()) as ErrorBody).error.code).toBe(code);
-}
 
 describe("POST /v1/multipart/parts", () => {
   it("signs each part for its number, the upload, the host and its exact length (the last one shorter)", async () => {

@@ -4,7 +4,7 @@
  * requestId, secureHeaders, a Cache-Control layer) cost about 45 µs of CPU per request (README, Benchmarks).
  */
 import type { Context } from "hono";
-import type { AppEnv } from "./app.js";
+import { type AppEnv, asApp } from "./context.js";
 
 /**
  * The headers a JSON API read by Mini Programs needs: signatures are single-use permissions that no cache may keep,
@@ -19,7 +19,8 @@ export const API_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** This request's id: always our own random UUID (a client-chosen one could impersonate other requests in logs). */
-export function requestIdOf(c: Context<AppEnv>): string {
+export function requestIdOf<E extends AppEnv>(route: Context<E>): string {
+  const c = asApp(route);
   let id = c.get("requestId");
   if (id === undefined) {
     id = crypto.randomUUID();
@@ -29,14 +30,16 @@ export function requestIdOf(c: Context<AppEnv>): string {
 }
 
 /** Adds an `X-Signer-Warning` to this request's answer. */
-export function addWarning(c: Context<AppEnv>, warning: string): void {
+export function addWarning<E extends AppEnv>(route: Context<E>, warning: string): void {
+  const c = asApp(route);
   const warnings = c.get("warnings");
   if (warnings) warnings.push(warning);
   else c.set("warnings", [warning]);
 }
 
 /** The JSON answer, with the fixed headers, the request id, the warnings and `extra` (e.g. Retry-After). */
-export function respond(c: Context<AppEnv>, body: unknown, status = 200, extra?: Readonly<Record<string, string>>): Response {
+export function respond<E extends AppEnv>(route: Context<E>, body: unknown, status = 200, extra?: Readonly<Record<string, string>>): Response {
+  const c = asApp(route);
   const headers: Record<string, string> = { ...API_HEADERS, "X-Request-Id": requestIdOf(c), ...extra };
   const warnings = c.get("warnings");
   if (warnings) headers["X-Signer-Warning"] = warnings.join(", ");

@@ -1,8 +1,9 @@
+// hosts: workers
 /** An `HTTPException` from Hono's own parts is answered with the project's code for its status (docs/api.md). */
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/app.js";
-import { baseEnv, type ErrorBody } from "./helpers.js";
+import { createApp } from "../../src/app.js";
+import { baseEnv, type ErrorBody } from "../helpers.js";
 
 async function thrown(exception: HTTPException): Promise<Response> {
   const app = createApp();
