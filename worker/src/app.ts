@@ -45,8 +45,8 @@ import {
   SdkAuthorizationRequest,
   SessionRequest,
   UploadTokenRequest,
+  type BodySchema,
 } from "./schemas/requests.js";
-import type { BodySchema } from "./schemas/json-schema.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign } from "./uploads.js";
 import { authorizeSdkRequest, checkSdkRequest } from "./sdk/authorization.js";
 import { credentialsFor } from "./sdk/credentials.js";
