@@ -213,7 +213,7 @@ function declaredProfiles(raw: unknown): Map<string, Record<string, unknown>> {
     }
   }
   if (value === undefined || value === null) return new Map();
-  const result = v.safeParse(PROFILES, value, { abortEarly: true, message: "is not valid" });
+  const result = v.safeParse(PROFILES(), value, { abortEarly: true, message: "is not valid" });
   if (!result.success) {
     // The path says where: a profile (its name or its table) or a field of one; names are cut, values never shown.
     const [profile, field] = (result.issues[0].path ?? []).map((item) => String(item.key).slice(0, 40));

@@ -143,8 +143,8 @@ export interface RouteDoc {
   /** Needs a session token with AUTH_MODE=wechat. */
   readonly session: boolean;
   readonly query?: Readonly<Record<string, { readonly schema: Schema; readonly required: boolean }>>;
-  /** The request body's valibot schema: the one the route validates with. */
-  readonly body?: GenericSchema;
+  /** The request body's valibot schema (built on first use): the one the route validates with. */
+  readonly body?: () => GenericSchema;
   readonly response: Schema;
   readonly errors: readonly ErrorCode[];
 }
@@ -410,7 +410,7 @@ export function openApiDocument(version: string): object {
         ...(route.query
           ? { parameters: Object.entries(route.query).map(([name, { required, schema }]) => ({ name, in: "query", required, schema })) }
           : {}),
-        ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: bodySchema(route.body) } } } } : {}),
+        ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: bodySchema(route.body()) } } } } : {}),
         responses: {
           "200": { description: "OK", content: { "application/json": { schema: route.response } } },
           ...Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [String(status), errorResponse(list)])),

@@ -13,8 +13,11 @@ export type FieldCodes = {
   readonly "x-missing"?: readonly [InvalidRequestCode, string];
 };
 
-/** A body schema: an object of fields, its output the TypeScript type of what it admits. */
-export type BodySchema<T> = v.GenericSchema<unknown, T> & { readonly entries: v.ObjectEntries };
+/** An object schema of fields, its output the TypeScript type of what it admits. */
+export type ObjectSchema<T> = v.GenericSchema<unknown, T> & { readonly entries: v.ObjectEntries };
+
+/** A body schema, built on the first request that needs it (lazily.ts). */
+export type BodySchema<T> = () => ObjectSchema<T>;
 
 /** `schema` with its rule in words and the code of a 400 about it: the last items of its pipe. */
 export const rule = <T extends v.GenericSchema>(schema: T, code: InvalidRequestCode, message: string) =>
@@ -34,7 +37,7 @@ export const map = <T extends v.GenericSchema<unknown, unknown>>(value: T) =>
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A field's schema without its optional wrapper, where its description and codes are. */
-function fieldSchema(schema: BodySchema<unknown>, name: string): v.GenericSchema | undefined {
+function fieldSchema(schema: ObjectSchema<unknown>, name: string): v.GenericSchema | undefined {
   const field = Object.hasOwn(schema.entries, name) ? (schema.entries[name] as v.GenericSchema & { wrapped?: v.GenericSchema }) : undefined;
   return field?.wrapped ?? field;
 }
@@ -44,7 +47,8 @@ function fieldSchema(schema: BodySchema<unknown>, name: string): v.GenericSchema
  * failing field (a missing required one first, then in the body's order): `body_invalid` for a body that is not an
  * object (or the schema's own `x-code`) and for an unknown field.
  */
-export function parseBody<T>(schema: BodySchema<T>, body: unknown, example: string): T {
+export function parseBody<T>(bodySchema: BodySchema<T>, body: unknown, example: string): T {
+  const schema = bodySchema();
   if (!isObject(body)) {
     throw new InvalidRequestError((v.getMetadata(schema as never) as FieldCodes)["x-code"] ?? "body_invalid", `the body must be a JSON object such as ${example}`);
   }
@@ -54,7 +58,7 @@ export function parseBody<T>(schema: BodySchema<T>, body: unknown, example: stri
   const issues = result.issues.map((issue) => ({ issue, name: String(issue.path?.[0]?.key ?? "") }));
   const missing = issues.find(({ issue, name }) => issue.input === undefined && !Object.hasOwn(body, name));
   const { issue, name } = missing ?? issues.reduce((first, next) => (names.indexOf(next.name) < names.indexOf(first.name) ? next : first));
-  const field = fieldSchema(schema as BodySchema<unknown>, name);
+  const field = fieldSchema(schema as ObjectSchema<unknown>, name);
   if (!field || (issue.type === "strict_object" && issue.expected === "never")) {
     throw new InvalidRequestError("body_invalid", `unknown field "${name.slice(0, 40)}"; expected ${Object.keys(schema.entries).join(", ")}`);
   }

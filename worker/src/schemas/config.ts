@@ -6,6 +6,7 @@
  * docs/configuration.md's tables and wrangler.toml's [vars] equal to them.
  */
 import * as v from "valibot";
+import { lazily } from "./lazily.js";
 
 export interface Setting<T = unknown> {
   /** The environment variable: a [vars] entry of wrangler.toml, or a secret. */
@@ -17,6 +18,17 @@ export interface Setting<T = unknown> {
   readonly default?: T;
   /** The value as found → the typed value, undefined when unset. */
   readonly schema: v.GenericSchema<unknown, T | undefined>;
+}
+
+/** A setting whose schema is built on its first use (lazily.ts). */
+function setting<const M extends Omit<Setting, "schema">, T>(meta: M, build: () => v.GenericSchema<unknown, T | undefined>): M & { readonly schema: v.GenericSchema<unknown, T | undefined> } {
+  const schema = lazily(build);
+  return {
+    ...meta,
+    get schema() {
+      return schema();
+    },
+  };
 }
 
 const MiB = 1024 * 1024;
@@ -119,79 +131,65 @@ const secret = (minLength = 0) =>
 const KEY_PREFIX = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*)?$/;
 
 export const SETTINGS = {
-  secretId: { variable: "COS_SECRET_ID", secret: true, schema: secret() },
-  secretKey: { variable: "COS_SECRET_KEY", secret: true, schema: secret() },
-  securityToken: { variable: "COS_SECURITY_TOKEN", secret: true, schema: secret() },
+  secretId: setting({ variable: "COS_SECRET_ID", secret: true }, () => secret()),
+  secretKey: setting({ variable: "COS_SECRET_KEY", secret: true }, () => secret()),
+  securityToken: setting({ variable: "COS_SECURITY_TOKEN", secret: true }, () => secret()),
   /** Default: the write pair (COS_SECRET_ID / COS_SECRET_KEY). */
-  readSecretId: { variable: "COS_READ_SECRET_ID", secret: true, schema: secret() },
-  readSecretKey: { variable: "COS_READ_SECRET_KEY", secret: true, schema: secret() },
-  bucket: {
-    variable: "COS_BUCKET",
-    field: "bucket",
-    schema: text(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-\d{1,20}$/, "must be BucketName-APPID (lowercase letters, digits and '-', e.g. examplebucket-1250000000)", 50),
-  },
-  region: { variable: "COS_REGION", field: "region", schema: text(/^[a-z]{2,}(?:-[a-z0-9]+)+$/, "must be a COS region such as ap-guangzhou") },
-  pathStyle: { variable: "COS_PATH_STYLE", field: "pathStyle", default: true, schema: boolean() },
-  endpoint: { variable: "COS_ENDPOINT", field: "endpoint", schema: origin() },
-  extensions: {
-    variable: "UPLOAD_ALLOWED_EXTENSIONS",
-    field: "extensions",
-    default: ["jpg", "jpeg", "png", "gif", "webp", "heic", "mp4", "mov"],
-    schema: list(/^[a-z0-9]{1,10}$/, "must list 1–10 letters or digits per suffix, e.g. jpg,png,mp4", 1),
-  },
-  contentTypes: {
-    field: "contentTypes",
-    default: [],
-    schema: list(/^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,63})$/, "must list media types such as image/jpeg or image/*"),
-  },
-  maxBytes: { variable: "UPLOAD_MAX_BYTES", field: "maxBytes", default: 100 * MiB, schema: integer(1, 5 * GiB) },
-  signatureTtlSeconds: { variable: "UPLOAD_SIGNATURE_TTL_SECONDS", field: "signatureTtlSeconds", default: 600, schema: integer(10, 3600) },
+  readSecretId: setting({ variable: "COS_READ_SECRET_ID", secret: true }, () => secret()),
+  readSecretKey: setting({ variable: "COS_READ_SECRET_KEY", secret: true }, () => secret()),
+  bucket: setting({ variable: "COS_BUCKET", field: "bucket" }, () =>
+    text(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-\d{1,20}$/, "must be BucketName-APPID (lowercase letters, digits and '-', e.g. examplebucket-1250000000)", 50),
+  ),
+  region: setting({ variable: "COS_REGION", field: "region" }, () => text(/^[a-z]{2,}(?:-[a-z0-9]+)+$/, "must be a COS region such as ap-guangzhou")),
+  pathStyle: setting({ variable: "COS_PATH_STYLE", field: "pathStyle", default: true }, boolean),
+  endpoint: setting({ variable: "COS_ENDPOINT", field: "endpoint" }, origin),
+  extensions: setting({ variable: "UPLOAD_ALLOWED_EXTENSIONS", field: "extensions", default: ["jpg", "jpeg", "png", "gif", "webp", "heic", "mp4", "mov"] }, () =>
+    list(/^[a-z0-9]{1,10}$/, "must list 1–10 letters or digits per suffix, e.g. jpg,png,mp4", 1),
+  ),
+  contentTypes: setting({ field: "contentTypes", default: [] }, () =>
+    list(/^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,63})$/, "must list media types such as image/jpeg or image/*"),
+  ),
+  maxBytes: setting({ variable: "UPLOAD_MAX_BYTES", field: "maxBytes", default: 100 * MiB }, () => integer(1, 5 * GiB)),
+  signatureTtlSeconds: setting({ variable: "UPLOAD_SIGNATURE_TTL_SECONDS", field: "signatureTtlSeconds", default: 600 }, () => integer(10, 3600)),
   /** Without leading or trailing `/`; set but empty ("" or "/"): no prefix. */
-  keyPrefix: {
-    variable: "UPLOAD_KEY_PREFIX",
-    field: "keyPrefix",
-    default: "uploads",
-    schema: v.pipe(
+  keyPrefix: setting({ variable: "UPLOAD_KEY_PREFIX", field: "keyPrefix", default: "uploads" }, () =>
+    v.pipe(
       v.unknown(),
       v.check((found) => found === null || typeof found !== "object", SINGLE),
       v.transform((found) => (found === undefined ? undefined : String(found ?? "").trim().replace(/^\/+|\/+$/g, ""))),
       v.optional(v.pipe(v.string(), v.regex(KEY_PREFIX, "must be path segments of letters, digits, '.', '_' and '-', separated by '/' (no '..' or empty segments)"))),
     ),
-  },
-  methods: { field: "methods", default: ["put", "post"], schema: list(["put", "post"], 'must list "put", "post" or both', 1) },
-  forbidOverwrite: { field: "forbidOverwrite", default: true, schema: boolean() },
-  credentials: { field: "credentials", schema: text(/^[A-Za-z0-9_]{1,32}$/, "must be a credential name of letters, digits and '_'") },
-  multipart: { variable: "UPLOAD_MULTIPART", field: "multipart", default: true, schema: boolean() },
-  multipartThreshold: { variable: "UPLOAD_MULTIPART_THRESHOLD", field: "multipartThreshold", default: 20 * MiB, schema: integer(MiB, 5 * GiB) },
+  ),
+  methods: setting({ field: "methods", default: ["put", "post"] }, () => list(["put", "post"], 'must list "put", "post" or both', 1)),
+  forbidOverwrite: setting({ field: "forbidOverwrite", default: true }, boolean),
+  credentials: setting({ field: "credentials" }, () => text(/^[A-Za-z0-9_]{1,32}$/, "must be a credential name of letters, digits and '_'")),
+  multipart: setting({ variable: "UPLOAD_MULTIPART", field: "multipart", default: true }, boolean),
+  multipartThreshold: setting({ variable: "UPLOAD_MULTIPART_THRESHOLD", field: "multipartThreshold", default: 20 * MiB }, () => integer(MiB, 5 * GiB)),
   /** Default: the profile's maxBytes. Up to COS's 10,000 parts of 5 GB. */
-  multipartMaxBytes: { variable: "UPLOAD_MULTIPART_MAX_BYTES", field: "multipartMaxBytes", schema: integer(1, 10_000 * 5 * GiB) },
+  multipartMaxBytes: setting({ variable: "UPLOAD_MULTIPART_MAX_BYTES", field: "multipartMaxBytes" }, () => integer(1, 10_000 * 5 * GiB)),
   /** Unset: no limit. Counted by the ledger (Workers: the LEDGER Durable Object; Node/SCF: Redis). */
-  quotaBytes: { variable: "UPLOAD_QUOTA_BYTES", field: "quotaBytes", schema: integer(1, Number.MAX_SAFE_INTEGER) },
+  quotaBytes: setting({ variable: "UPLOAD_QUOTA_BYTES", field: "quotaBytes" }, () => integer(1, Number.MAX_SAFE_INTEGER)),
   /** Unset: no limit. Bytes signed per user and UTC day. */
-  dailyBytes: { variable: "UPLOAD_DAILY_BYTES", field: "dailyBytes", schema: integer(1, Number.MAX_SAFE_INTEGER) },
-  read: { variable: "UPLOAD_READ", field: "read", default: "none", schema: oneOf(["owner", "none"], 'must be "owner" (uploaders may read their own objects) or "none"') },
-  authMode: { variable: "AUTH_MODE", default: "wechat", schema: oneOf(["wechat", "none"], 'must be "wechat" (production) or "none" (local development only)') },
-  wxAppId: { variable: "WX_APPID", schema: text(/^wx[0-9a-f]{16}$/, "must be the Mini Program's AppID (wx followed by 16 hex digits)") },
-  wxAppSecret: { variable: "WX_APPSECRET", secret: true, schema: secret() },
-  sessionSecret: { variable: "SESSION_SECRET", secret: true, schema: secret(32) },
+  dailyBytes: setting({ variable: "UPLOAD_DAILY_BYTES", field: "dailyBytes" }, () => integer(1, Number.MAX_SAFE_INTEGER)),
+  read: setting({ variable: "UPLOAD_READ", field: "read", default: "none" }, () => oneOf(["owner", "none"], 'must be "owner" (uploaders may read their own objects) or "none"')),
+  authMode: setting({ variable: "AUTH_MODE", default: "wechat" }, () => oneOf(["wechat", "none"], 'must be "wechat" (production) or "none" (local development only)')),
+  wxAppId: setting({ variable: "WX_APPID" }, () => text(/^wx[0-9a-f]{16}$/, "must be the Mini Program's AppID (wx followed by 16 hex digits)")),
+  wxAppSecret: setting({ variable: "WX_APPSECRET", secret: true }, () => secret()),
+  sessionSecret: setting({ variable: "SESSION_SECRET", secret: true }, () => secret(32)),
   /** Default: SESSION_SECRET. */
-  userSegmentSecret: { variable: "USER_SEGMENT_SECRET", secret: true, schema: secret(32) },
-  sessionTtlSeconds: { variable: "SESSION_TTL_SECONDS", default: 3600, schema: integer(60, 86_400) },
-  wxApiOrigin: { variable: "WX_API_ORIGIN", default: "https://api.weixin.qq.com", schema: origin() },
-  corsOrigins: {
-    variable: "CORS_ORIGINS",
-    default: [],
-    schema: list("origin", "must be a comma-separated list of origins such as https://app.example.com"),
-  },
+  userSegmentSecret: setting({ variable: "USER_SEGMENT_SECRET", secret: true }, () => secret(32)),
+  sessionTtlSeconds: setting({ variable: "SESSION_TTL_SECONDS", default: 3600 }, () => integer(60, 86_400)),
+  wxApiOrigin: setting({ variable: "WX_API_ORIGIN", default: "https://api.weixin.qq.com" }, origin),
+  corsOrigins: setting({ variable: "CORS_ORIGINS", default: [] }, () => list("origin", "must be a comma-separated list of origins such as https://app.example.com")),
   /** Default: on with AUTH_MODE=none, off with wechat. */
-  seedRoutes: { variable: "SEED_ROUTES", schema: boolean() },
+  seedRoutes: setting({ variable: "SEED_ROUTES" }, boolean),
   /** Off unless set: /v1/cos/* sign what an SDK describes, which binds less than /v1/uploads (docs/security.md). */
-  sdkRoutes: { variable: "SDK_ROUTES", default: false, schema: boolean() },
-  receiptSecret: { variable: "RECEIPT_SECRET", secret: true, schema: secret(32) },
-  receiptWebhookUrl: { variable: "RECEIPT_WEBHOOK_URL", schema: url() },
-  stsEndpoint: { variable: "STS_ENDPOINT", default: "https://sts.tencentcloudapi.com", schema: origin() },
-  stsDurationSeconds: { variable: "STS_DURATION_SECONDS", default: 900, schema: integer(300, 7200) },
-} as const satisfies Record<string, Setting>;
+  sdkRoutes: setting({ variable: "SDK_ROUTES", default: false }, boolean),
+  receiptSecret: setting({ variable: "RECEIPT_SECRET", secret: true }, () => secret(32)),
+  receiptWebhookUrl: setting({ variable: "RECEIPT_WEBHOOK_URL" }, url),
+  stsEndpoint: setting({ variable: "STS_ENDPOINT", default: "https://sts.tencentcloudapi.com" }, origin),
+  stsDurationSeconds: setting({ variable: "STS_DURATION_SECONDS", default: 900 }, () => integer(300, 7200)),
+} satisfies Record<string, Setting>;
 
 /** The fields a profile may set. */
 export const PROFILE_FIELDS: readonly string[] = Object.values(SETTINGS as Record<string, Setting>).flatMap((setting) => (setting.field ? [setting.field] : []));
@@ -204,13 +202,15 @@ export const PROFILES_RULE = "must be a table of profiles ([vars.UPLOAD_PROFILES
  * UPLOAD_PROFILES' shape: a table of profiles by name, each a table of profile fields (their values are read by
  * the settings above, each falling back to its variable).
  */
-export const PROFILES = v.pipe(
-  v.custom<Record<string, unknown>>(isTable, PROFILES_RULE),
-  v.record(
-    v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "is not a valid profile name (lowercase letters, digits, '-', '_'; at most 32)")),
-    v.pipe(
-      v.custom<Record<string, unknown>>(isTable, "must be a table of fields"),
-      v.strictObject(Object.fromEntries(PROFILE_FIELDS.map((field) => [field, v.optional(v.unknown())])), `is not a profile field; fields: ${PROFILE_FIELDS.join(", ")}`),
+export const PROFILES = lazily(() =>
+  v.pipe(
+    v.custom<Record<string, unknown>>(isTable, PROFILES_RULE),
+    v.record(
+      v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "is not a valid profile name (lowercase letters, digits, '-', '_'; at most 32)")),
+      v.pipe(
+        v.custom<Record<string, unknown>>(isTable, "must be a table of fields"),
+        v.strictObject(Object.fromEntries(PROFILE_FIELDS.map((field) => [field, v.optional(v.unknown())])), `is not a profile field; fields: ${PROFILE_FIELDS.join(", ")}`),
+      ),
     ),
   ),
 );
