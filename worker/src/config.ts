@@ -151,6 +151,8 @@ const variable = <S extends Setting>(env: SignerEnv, setting: S): Value<S> => re
  * the label and the rule, never the value (every rule has its own message; the fallback says nothing of the value).
  */
 function read<S extends Setting>(setting: S, { value, label }: Found): Value<S> {
+  // Unset is the default for every setting: its schema is neither built nor run (most settings are unset).
+  if (value === undefined) return setting.default as Value<S>;
   const result = v.safeParse(setting.schema, value, { abortPipeEarly: true, message: "is not valid" });
   if (!result.success) throw new ConfigError(label, result.issues[0].message);
   return (result.output ?? setting.default) as Value<S>;

@@ -16,7 +16,7 @@ export interface Setting<T = unknown> {
   readonly secret?: boolean;
   /** The value when unset (undefined, null or empty). */
   readonly default?: T;
-  /** The value as found → the typed value, undefined when unset. */
+  /** The value as found → the typed value, undefined when unset (an absent value is not run through it). */
   readonly schema: v.GenericSchema<unknown, T | undefined>;
 }
 
