@@ -27,14 +27,10 @@ export const rule = <T extends v.GenericSchema>(schema: T, code: InvalidRequestC
 export const whenMissing = <T extends v.GenericSchema>(schema: T, code: InvalidRequestCode, message: string) =>
   v.pipe(schema, v.metadata<v.InferOutput<T>, FieldCodes>({ "x-missing": [code, message] }));
 
-/** A map (JSON object) of string keys to `value`s; valibot's record alone would take an array for one. */
-export const map = <T extends v.GenericSchema<unknown, unknown>>(value: T) =>
-  v.pipe(
-    v.custom<Record<string, unknown>>((input) => typeof input === "object" && input !== null && !Array.isArray(input)),
-    v.record(v.string(), value),
-  );
-
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A map (JSON object) of string keys to `value`s; valibot's record alone would take an array for one. */
+export const map = <T extends v.GenericSchema>(value: T) => v.pipe(v.custom<Record<string, unknown>>(isObject), v.record(v.string(), value));
 
 /** A field's schema without its optional wrapper, where its description and codes are. */
 function fieldSchema(schema: ObjectSchema<unknown>, name: string): v.GenericSchema | undefined {
@@ -50,7 +46,7 @@ function fieldSchema(schema: ObjectSchema<unknown>, name: string): v.GenericSche
 export function parseBody<T>(bodySchema: BodySchema<T>, body: unknown, example: string): T {
   const schema = bodySchema();
   if (!isObject(body)) {
-    throw new InvalidRequestError((v.getMetadata(schema as never) as FieldCodes)["x-code"] ?? "body_invalid", `the body must be a JSON object such as ${example}`);
+    throw new InvalidRequestError((v.getMetadata(schema) as FieldCodes)["x-code"] ?? "body_invalid", `the body must be a JSON object such as ${example}`);
   }
   const result = v.safeParse(schema, body);
   if (result.success) return result.output;
@@ -62,7 +58,7 @@ export function parseBody<T>(bodySchema: BodySchema<T>, body: unknown, example: 
   if (!field || (issue.type === "strict_object" && issue.expected === "never")) {
     throw new InvalidRequestError("body_invalid", `unknown field "${name.slice(0, 40)}"; expected ${Object.keys(schema.entries).join(", ")}`);
   }
-  const codes = v.getMetadata(field as never) as FieldCodes;
-  const [code, message] = (missing && codes["x-missing"]) || [codes["x-code"] ?? "body_invalid", v.getDescription(field as never) ?? `${name} is not valid`];
+  const codes = v.getMetadata(field) as FieldCodes;
+  const [code, message] = (missing && codes["x-missing"]) || [codes["x-code"] ?? "body_invalid", v.getDescription(field) ?? `${name} is not valid`];
   throw new InvalidRequestError(code, message);
 }
