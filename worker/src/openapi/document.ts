@@ -1,8 +1,9 @@
 /**
  * The OpenAPI 3.1 document of the signer: its request bodies converted from the valibot schemas the routes validate
- * with (schemas/requests.ts, by @valibot/to-json-schema), and the answers the routes give. Not part of the Worker's bundle: `npm run openapi` writes it to public/openapi.json, which
- * Workers serves as a static asset (no Worker CPU) and the other hosts serve from their bundle; a test keeps the
- * file equal to this module's output and checks real answers against it.
+ * with (schemas/requests.ts, by @valibot/to-json-schema), and the answers the routes give. Not part of the Worker's
+ * bundle: `npm run openapi` writes it to public/openapi.json, which Workers serves as a static asset (no Worker CPU)
+ * and the other hosts serve from their bundle; a test keeps the file equal to this module's output and checks real
+ * answers against it.
  */
 import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
 import type { GenericSchema } from "valibot";
@@ -384,6 +385,7 @@ export const ROUTES: readonly RouteDoc[] = [
  * code of a 400 about each field, for clients that map codes to their own messages.
  */
 function bodySchema(schema: GenericSchema): JsonSchema {
+  // "output": a map's pipe checks for an object first (a schema the converter has no form for), then the record.
   const { $schema: _dialect, ...converted } = toJsonSchema(schema, { target: "draft-2020-12", typeMode: "output" });
   return converted;
 }
