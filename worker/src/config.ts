@@ -3,9 +3,10 @@
  * Errors name the variable (or the profile and field) and the rule, never the value: a secret must not reach a
  * response or a log.
  */
+import * as v from "valibot";
 import type { Credentials } from "./cos/index.js";
 import { ConfigError } from "./http/errors.js";
-import { SETTINGS, type Setting } from "./schemas/config.js";
+import { PROFILES, PROFILES_RULE, SETTINGS, type Setting } from "./schemas/config.js";
 import type { StsSettings } from "./sdk/credentials.js";
 import { type ModerationSettings, parseModeration } from "./moderation/settings.js";
 
@@ -123,10 +124,6 @@ export type AuthConfig =
       readonly sessionTtlSeconds: number;
     };
 
-const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/** The fields a profile may set. */
-const PROFILE_FIELDS = Object.values(SETTINGS as Record<string, Setting>).flatMap((setting) => (setting.field ? [setting.field] : []));
-
 const cache = new WeakMap<object, SignerConfig | ConfigError>();
 
 /** The validated configuration for this `env`, parsed on first use; throws `ConfigError` every time it is invalid. */
@@ -151,121 +148,59 @@ interface Found {
   readonly label: string;
 }
 
+/** What a setting reads as: its schema's output, never undefined where the setting has a default. */
+type Value<S extends Setting> = S extends { readonly default: unknown } ? Exclude<v.InferOutput<S["schema"]>, undefined> : v.InferOutput<S["schema"]>;
+
 /** A global setting's value from `env`. */
 const fromEnv = (env: SignerEnv, setting: Setting): Found => ({ value: (env as Record<string, unknown>)[setting.variable!], label: setting.variable! });
 
 /** A global setting, read from its variable. */
-const variable = <T>(env: SignerEnv, setting: Setting): T => read<T>(setting, fromEnv(env, setting));
+const variable = <S extends Setting>(env: SignerEnv, setting: S): Value<S> => read(setting, fromEnv(env, setting));
 
 /**
- * The value of `found` as its setting types it — unset (undefined, empty) gives the setting's default — or a
- * ConfigError naming the label and the rule, never the value.
+ * The value of `found` through its setting's schema — unset gives the setting's default — or a ConfigError naming
+ * the label and the rule, never the value (every rule has its own message; the fallback says nothing of the value).
  */
-function read<T = unknown>(setting: Setting, { value, label }: Found): T {
-  const wrong = (rule = setting.description ?? "") => new ConfigError(label, rule);
-  if (setting.type === "array") {
-    if (value === undefined || value === null) return setting.default as T;
-    if (!Array.isArray(value) && typeof value !== "string") throw wrong("must be a list");
-    const items = (Array.isArray(value) ? value.map(String) : value.split(",")).map((item) => item.trim()).filter((item) => item !== "");
-    if (items.length === 0 && typeof value === "string") return setting.default as T;
-    if (setting.format === "origin") return items.map((item) => origin(item) ?? throwing(wrong())) as T;
-    const lower = items.map((item) => item.toLowerCase());
-    if (lower.length < (setting.minItems ?? 0) || !lower.every((item) => fits(setting.items!, item))) throw wrong();
-    return lower as T;
-  }
-  if (value !== null && typeof value === "object") throw wrong("must be a single value, not a list or table");
-  const text = value === undefined || value === null ? "" : String(value).trim();
-  if (text === "") return setting.default as T;
-  if (setting.type === "boolean") {
-    if (text !== "true" && text !== "false") throw wrong('must be "true" or "false"');
-    return (text === "true") as T;
-  }
-  if (setting.type === "integer") {
-    if (!/^\d+$/.test(text)) throw wrong("must be a whole number");
-    const number = Number(text);
-    if (number < setting.minimum! || number > setting.maximum!) throw wrong(`must be between ${setting.minimum} and ${setting.maximum}`);
-    return number as T;
-  }
-  if (setting.format === "origin") {
-    const url = parseUrl(text) ?? throwing(wrong("must be an origin such as https://static.example.com"));
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw wrong("must use https:// (or http:// for a local emulator)");
-    return (origin(text) ?? throwing(wrong("must be an origin only: scheme, host and optional port, no path, query or credentials"))) as T;
-  }
-  if (setting.format === "url") {
-    const url = parseUrl(text) ?? throwing(wrong("must be a URL such as https://api.example.com/cos-receipts"));
-    const local = url.hostname === "127.0.0.1" || url.hostname === "localhost";
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) throw wrong("must use https:// (http:// only for 127.0.0.1)");
-    if (url.username || url.password) throw wrong("must not carry credentials");
-    return url.href as T;
-  }
-  if (!fits(setting, text)) throw wrong();
-  return text as T;
+function read<S extends Setting>(setting: S, { value, label }: Found): Value<S> {
+  // Unset is the default for every setting: its schema is neither built nor run (most settings are unset).
+  if (value === undefined) return setting.default as Value<S>;
+  const result = v.safeParse(setting.schema, value, { abortPipeEarly: true, message: "is not valid" });
+  if (!result.success) throw new ConfigError(label, result.issues[0].message);
+  return (result.output ?? setting.default) as Value<S>;
 }
 
 const throwing = (error: Error): never => {
   throw error;
 };
 
-/** A string against the schema's pattern, enum and length. */
-function fits(schema: Setting, text: string): boolean {
-  return (
-    (schema.pattern === undefined || new RegExp(schema.pattern).test(text)) &&
-    (schema.enum === undefined || schema.enum.includes(text)) &&
-    text.length <= (schema.maxLength ?? Infinity)
-  );
-}
-
-function parseUrl(text: string): URL | undefined {
-  try {
-    return new URL(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The origin `text` names (scheme, host, port; a trailing `/` allowed), or undefined for anything more or less. */
-function origin(text: string): string | undefined {
-  const url = parseUrl(text);
-  if (!url || url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) return undefined;
-  return url.origin === "null" ? undefined : url.origin;
-}
-
 /** A value that must be set. */
-function required<T>(setting: Setting, found: Found): T {
-  const value = read<T | undefined>(setting, found);
-  if (value === undefined) throw new ConfigError(found.label, "is not set");
-  return value;
+function required<S extends Setting>(setting: S, found: Found): Exclude<Value<S>, undefined> {
+  return (read(setting, found) ?? throwing(new ConfigError(found.label, "is not set"))) as Exclude<Value<S>, undefined>;
 }
 
-/** A secret: unset (undefined) or one whitespace-free string of the setting's minimum length. */
-function secret(setting: Setting, found: Found): string | undefined {
-  const value = found.value;
-  if (value === undefined || (typeof value === "string" && value.trim() === "")) return undefined;
-  if (typeof value !== "string" || !fits(setting, value)) throw new ConfigError(found.label, "contains whitespace: paste it without spaces or line breaks");
-  if (value.length < (setting.minLength ?? 0)) throw new ConfigError(found.label, setting.description!);
-  return value;
-}
+/** A secret of `env`, under the setting's variable or another one (a named key pair's). */
+const secret = (env: SignerEnv, setting: Setting<string>, name = setting.variable!): string | undefined => read(setting, { value: (env as Record<string, unknown>)[name], label: name });
 
-function requiredSecret(env: SignerEnv, setting: Setting): string {
-  return secret(setting, fromEnv(env, setting)) ?? throwing(new ConfigError(setting.variable!, `is not set: use \`wrangler secret put ${setting.variable}\` (or .dev.vars locally)`));
+function requiredSecret(env: SignerEnv, setting: Setting<string>): string {
+  return secret(env, setting) ?? throwing(new ConfigError(setting.variable!, `is not set: use \`wrangler secret put ${setting.variable}\` (or .dev.vars locally)`));
 }
 
 export function parseConfig(env: SignerEnv): SignerConfig {
   const profiles = parseProfiles(env);
   const auth = parseAuth(env);
-  const receiptSecret = secret(SETTINGS.receiptSecret, fromEnv(env, SETTINGS.receiptSecret));
+  const receiptSecret = secret(env, SETTINGS.receiptSecret);
   return {
     profiles,
     dummyCredentials: [...profiles.values()].some((profile) => [profile.credentials, profile.readCredentials].some(({ secretId }) => secretId.startsWith(DUMMY_SECRET_ID_PREFIX))),
     auth,
     corsOrigins: variable(env, SETTINGS.corsOrigins),
-    seedRoutes: variable<boolean | undefined>(env, SETTINGS.seedRoutes) ?? auth.mode === "none",
+    seedRoutes: variable(env, SETTINGS.seedRoutes) ?? auth.mode === "none",
     sdkRoutes: variable(env, SETTINGS.sdkRoutes),
     receipts: receiptSecret === undefined ? undefined : { secret: receiptSecret, webhookUrl: variable(env, SETTINGS.receiptWebhookUrl) },
     sts: { endpoint: variable(env, SETTINGS.stsEndpoint), durationSeconds: variable(env, SETTINGS.stsDurationSeconds) },
     moderation: parseModeration(profiles.values(), auth, {
-      pushToken: secret(SETTINGS.wxPushToken, fromEnv(env, SETTINGS.wxPushToken)),
-      pushAesKey: secret(SETTINGS.wxPushAesKey, fromEnv(env, SETTINGS.wxPushAesKey)),
+      pushToken: secret(env, SETTINGS.wxPushToken),
+      pushAesKey: secret(env, SETTINGS.wxPushAesKey),
       callbackUrl: variable(env, SETTINGS.moderationCallbackUrl),
     }),
   };
@@ -286,27 +221,23 @@ export function parseProfiles(env: SignerEnv): ReadonlyMap<string, UploadProfile
 }
 
 function declaredProfiles(raw: unknown): Map<string, Record<string, unknown>> {
-  const shape = () => new ConfigError("UPLOAD_PROFILES", "must be a table of profiles ([vars.UPLOAD_PROFILES.<name>] in wrangler.toml) or the same as JSON");
   let value = raw;
   if (typeof value === "string") {
     if (value.trim() === "") return new Map();
     try {
       value = JSON.parse(value);
     } catch {
-      throw shape();
+      throw new ConfigError("UPLOAD_PROFILES", PROFILES_RULE);
     }
   }
   if (value === undefined || value === null) return new Map();
-  if (typeof value !== "object" || Array.isArray(value)) throw shape();
-  const profiles = new Map<string, Record<string, unknown>>();
-  for (const [name, fields] of Object.entries(value)) {
-    if (!PROFILE_NAME.test(name)) throw new ConfigError(`UPLOAD_PROFILES.${name.slice(0, 40)}`, "is not a valid profile name (lowercase letters, digits, '-', '_'; at most 32)");
-    if (typeof fields !== "object" || fields === null || Array.isArray(fields)) throw new ConfigError(`UPLOAD_PROFILES.${name}`, "must be a table of fields");
-    const unknown = Object.keys(fields).find((field) => !PROFILE_FIELDS.includes(field));
-    if (unknown !== undefined) throw new ConfigError(`UPLOAD_PROFILES.${name}.${unknown.slice(0, 40)}`, `is not a profile field; fields: ${PROFILE_FIELDS.join(", ")}`);
-    profiles.set(name, fields as Record<string, unknown>);
+  const result = v.safeParse(PROFILES(), value, { abortEarly: true, message: "is not valid" });
+  if (!result.success) {
+    // The path says where: a profile (its name or its table) or a field of one; names are cut, values never shown.
+    const [profile, field] = (result.issues[0].path ?? []).map((item) => String(item.key).slice(0, 40));
+    throw new ConfigError(["UPLOAD_PROFILES", profile, field].filter((part) => part !== undefined).join("."), result.issues[0].message);
   }
-  return profiles;
+  return new Map(Object.entries(result.output));
 }
 
 function parseProfile(env: SignerEnv, name: string, fields: Record<string, unknown> | undefined): UploadProfile {
@@ -315,10 +246,10 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
     (fields && setting.field! in fields) || !setting.variable
       ? { value: fields?.[setting.field!], label: `UPLOAD_PROFILES.${name}.${setting.field}` }
       : fromEnv(env, setting);
-  const field = <T>(setting: Setting): T => read<T>(setting, found(setting));
+  const field = <S extends Setting>(setting: S): Value<S> => read(setting, found(setting));
   // A declared profile names its own bucket; only the default one takes COS_BUCKET.
-  const bucket = required<string>(SETTINGS.bucket, fields ? { value: fields.bucket, label: `UPLOAD_PROFILES.${name}.bucket` } : fromEnv(env, SETTINGS.bucket));
-  const maxBytes = field<number>(SETTINGS.maxBytes);
+  const bucket = required(SETTINGS.bucket, fields ? { value: fields.bucket, label: `UPLOAD_PROFILES.${name}.bucket` } : fromEnv(env, SETTINGS.bucket));
+  const maxBytes = field(SETTINGS.maxBytes);
   return {
     name,
     ...parseKeyPairs(env, { value: fields?.credentials, label: `UPLOAD_PROFILES.${name}.credentials` }),
@@ -326,16 +257,16 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
     region: required(SETTINGS.region, found(SETTINGS.region)),
     pathStyle: field(SETTINGS.pathStyle),
     endpoint: field(SETTINGS.endpoint),
-    allowedExtensions: new Set(field<string[]>(SETTINGS.extensions)),
+    allowedExtensions: new Set(field(SETTINGS.extensions)),
     contentTypes: field(SETTINGS.contentTypes),
     maxBytes,
     signatureTtlSeconds: field(SETTINGS.signatureTtlSeconds),
-    keyPrefix: parseKeyPrefix(found(SETTINGS.keyPrefix)),
-    methods: new Set(field<UploadMethod[]>(SETTINGS.methods)),
+    keyPrefix: field(SETTINGS.keyPrefix),
+    methods: new Set(field(SETTINGS.methods)),
     forbidOverwrite: field(SETTINGS.forbidOverwrite),
     multipart: field(SETTINGS.multipart),
     multipartThreshold: field(SETTINGS.multipartThreshold),
-    multipartMaxBytes: field<number | undefined>(SETTINGS.multipartMaxBytes) ?? maxBytes,
+    multipartMaxBytes: field(SETTINGS.multipartMaxBytes) ?? maxBytes,
     read: field(SETTINGS.read),
     quotaBytes: field(SETTINGS.quotaBytes),
     dailyBytes: field(SETTINGS.dailyBytes),
@@ -345,36 +276,27 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
   };
 }
 
-/** The key prefix without leading or trailing `/`; unset gives the default, set but empty ("" or "/") none. */
-function parseKeyPrefix(found: Found): string {
-  if (found.value === undefined) return SETTINGS.keyPrefix.default;
-  if (typeof found.value === "object" && found.value !== null) throw new ConfigError(found.label, "must be a single value, not a list or table");
-  const prefix = String(found.value ?? "").trim().replace(/^\/+|\/+$/g, "");
-  if (!fits(SETTINGS.keyPrefix, prefix)) throw new ConfigError(found.label, SETTINGS.keyPrefix.description);
-  return prefix;
-}
-
 /**
  * The write pair — the default one (COS_SECRET_ID / COS_SECRET_KEY) or a named one (COS_SECRET_ID_<NAME> /
  * COS_SECRET_KEY_<NAME>) — and its read pair: COS_READ_SECRET_ID[_<NAME>] / COS_READ_SECRET_KEY[_<NAME>], else the
  * write pair itself.
  */
 function parseKeyPairs(env: SignerEnv, found: Found): { credentials: Credentials; readCredentials: Credentials } {
-  const name = read<string | undefined>(SETTINGS.credentials, found);
+  const name = read(SETTINGS.credentials, found);
   const suffix = name === undefined || name.toLowerCase() === "default" ? "" : `_${name.toUpperCase()}`;
   const credentials = parseCredentials(env, found, suffix);
   const readId = `${SETTINGS.readSecretId.variable}${suffix}`;
   const readKey = `${SETTINGS.readSecretKey.variable}${suffix}`;
-  const secretId = secret(SETTINGS.readSecretId, { value: (env as Record<string, unknown>)[readId], label: readId });
-  const secretKey = secret(SETTINGS.readSecretKey, { value: (env as Record<string, unknown>)[readKey], label: readKey });
+  const secretId = secret(env, SETTINGS.readSecretId, readId);
+  const secretKey = secret(env, SETTINGS.readSecretKey, readKey);
   if ((secretId === undefined) !== (secretKey === undefined)) throw new ConfigError(secretId === undefined ? readId : readKey, `is not set, but ${secretId === undefined ? readKey : readId} is: set both or neither`);
   return { credentials, readCredentials: secretId === undefined ? credentials : { secretId, secretKey: secretKey! } };
 }
 
 function parseCredentials(env: SignerEnv, found: Found, suffix: string): Credentials {
-  const pair = (setting: Setting) => {
+  const pair = (setting: Setting<string>) => {
     const variable = `${setting.variable}${suffix}`;
-    const value = secret(setting, { value: (env as Record<string, unknown>)[variable], label: variable });
+    const value = secret(env, setting, variable);
     if (value === undefined) {
       throw new ConfigError(suffix ? found.label : variable, suffix ? `names a key pair whose secret ${variable} is not set` : `is not set: use \`wrangler secret put ${variable}\` (or .dev.vars locally)`);
     }
@@ -383,12 +305,12 @@ function parseCredentials(env: SignerEnv, found: Found, suffix: string): Credent
   const secretId = pair(SETTINGS.secretId);
   const secretKey = pair(SETTINGS.secretKey);
   const token = `${SETTINGS.securityToken.variable}${suffix}`;
-  const securityToken = secret(SETTINGS.securityToken, { value: (env as Record<string, unknown>)[token], label: token });
+  const securityToken = secret(env, SETTINGS.securityToken, token);
   return securityToken ? { secretId, secretKey, securityToken } : { secretId, secretKey };
 }
 
 function parseAuth(env: SignerEnv): AuthConfig {
-  const mode = variable<"wechat" | "none">(env, SETTINGS.authMode);
+  const mode = variable(env, SETTINGS.authMode);
   if (mode === "none") return { mode };
   const sessionSecret = requiredSecret(env, SETTINGS.sessionSecret);
   return {
@@ -397,7 +319,7 @@ function parseAuth(env: SignerEnv): AuthConfig {
     appSecret: requiredSecret(env, SETTINGS.wxAppSecret),
     wechatApiOrigin: variable(env, SETTINGS.wxApiOrigin),
     sessionSecret,
-    userSegmentSecret: secret(SETTINGS.userSegmentSecret, fromEnv(env, SETTINGS.userSegmentSecret)) ?? sessionSecret,
+    userSegmentSecret: secret(env, SETTINGS.userSegmentSecret) ?? sessionSecret,
     sessionTtlSeconds: variable(env, SETTINGS.sessionTtlSeconds),
   };
 }

@@ -1,11 +1,13 @@
 /**
- * The OpenAPI 3.1 document of the signer, built from the schemas the routes validate with (schemas/requests.ts) and
- * the answers they give. Not part of the Worker's bundle: `npm run openapi` writes it to public/openapi.json, which
- * Workers serves as a static asset (no Worker CPU) and the other hosts serve from their bundle; a test keeps the
- * file equal to this module's output and checks real answers against it.
+ * The OpenAPI 3.1 document of the signer: its request bodies converted from the valibot schemas the routes validate
+ * with (schemas/requests.ts, by @valibot/to-json-schema), and the answers the routes give. Not part of the Worker's
+ * bundle: `npm run openapi` writes it to public/openapi.json, which Workers serves as a static asset (no Worker CPU)
+ * and the other hosts serve from their bundle; a test keeps the file equal to this module's output and checks real
+ * answers against it.
  */
+import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
+import type { GenericSchema } from "valibot";
 import { type ErrorCode, ERROR_STATUS } from "../http/errors.js";
-import type { Schema } from "../schemas/json-schema.js";
 import {
   CredentialsRequest,
   KeysRequest,
@@ -19,6 +21,9 @@ import {
   UploadRequest,
   UploadTokenRequest,
 } from "../schemas/requests.js";
+
+/** A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses) of an answer or a query parameter. */
+type Schema = JsonSchema;
 
 const string: Schema = { type: "string" };
 const integer: Schema = { type: "integer" };
@@ -74,7 +79,8 @@ export interface RouteDoc {
   /** Needs a session token with AUTH_MODE=wechat. */
   readonly session: boolean;
   readonly query?: Readonly<Record<string, { readonly schema: Schema; readonly required: boolean }>>;
-  readonly body?: Schema;
+  /** The request body's valibot schema (built on first use): the one the route validates with. */
+  readonly body?: () => GenericSchema;
   readonly response: Schema;
   readonly errors: readonly ErrorCode[];
   /** The answer is text/plain (what WeChat and COS expect of a push receiver), not JSON. */
@@ -143,7 +149,7 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: "Permission to upload one file: a signed PUT or POST form for a new key",
     session: true,
     body: UploadRequest,
-    response: { type: "object", oneOf: [PutDescriptor, PostDescriptor] } as Schema,
+    response: { type: "object", oneOf: [PutDescriptor, PostDescriptor] },
     errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "ext_invalid", "ext_not_allowed", "method_invalid", "size_invalid", "size_required", "file_too_large", "multipart_required", ...CONTENT_TYPE, "quota_exceeded"],
   },
   {
@@ -330,7 +336,7 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: "post",
     path: "/v1/wechat/push",
-    summary: "WeChat's message push (safe mode: encrypt_type=aes, msg_signature): wxa_media_check verdicts",
+    summary: "WeChat's message push, its body WeChat's (safe mode: {Encrypt}, encrypt_type=aes, msg_signature): wxa_media_check verdicts",
     session: false,
     query: {
       timestamp: { schema: string, required: true },
@@ -339,7 +345,6 @@ export const ROUTES: readonly RouteDoc[] = [
       encrypt_type: { schema: { type: "string", enum: ["aes"] }, required: false },
       msg_signature: { schema: string, required: false },
     },
-    body: { type: "object", properties: { ToUserName: string, Encrypt: string }, description: "safe mode; in plain mode the event itself" },
     response: { type: "string", enum: ["success"] },
     textAnswer: true,
     errors: ["push_off", "push_invalid", "push_signature_invalid", "push_foreign", "body_too_large"],
@@ -347,27 +352,23 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: "post",
     path: "/v1/moderation/cos-callback",
-    summary: "A COS moderation job ended: its verdict is read back from COS with a signed request",
+    summary: "A COS moderation job ended (COS's callback body, only its JobId read): the verdict is read back from COS with a signed request",
     session: false,
     query: { kind: { schema: { type: "string", enum: ["image", "video", "audio"] }, required: true } },
-    body: { type: "object", description: "COS's callback (JobsDetail.JobId or data.trace_id); not believed, only its JobId is read" },
     response: { type: "string", enum: ["success"] },
     textAnswer: true,
     errors: ["push_off", "push_invalid", "body_too_large", ...COS_CALL],
   },
 ];
 
-/** Our `x-` keywords are for the validator; the document says the same in words (`description`). */
-function publicSchema(schema: Schema): object {
-  const { "x-code": _code, "x-missing": _missing, properties, items, additionalProperties, ...rest } = schema as Schema & { oneOf?: Schema[] };
-  const oneOf = (schema as { oneOf?: Schema[] }).oneOf;
-  return {
-    ...rest,
-    ...(properties ? { properties: Object.fromEntries(Object.entries(properties).map(([name, field]) => [name, publicSchema(field)])) } : {}),
-    ...(items ? { items: publicSchema(items) } : {}),
-    ...(typeof additionalProperties === "object" ? { additionalProperties: publicSchema(additionalProperties) } : additionalProperties === undefined ? {} : { additionalProperties }),
-    ...(oneOf ? { oneOf: oneOf.map(publicSchema) } : {}),
-  };
+/**
+ * A request body's schema as the document states it. The `x-code` (and `x-missing`) metadata stay: they name the
+ * code of a 400 about each field, for clients that map codes to their own messages.
+ */
+function bodySchema(schema: GenericSchema): JsonSchema {
+  // "output": a map's pipe checks for an object first (a schema the converter has no form for), then the record.
+  const { $schema: _dialect, ...converted } = toJsonSchema(schema, { target: "draft-2020-12", typeMode: "output" });
+  return converted;
 }
 
 /** An error answer of a route: the codes it can carry at that status, in words; the shape is the shared Error. */
@@ -390,11 +391,11 @@ export function openApiDocument(version: string): object {
         // Open routes say so (an empty list), rather than leaving "no security" to be guessed.
         security: route.session ? [{ session: [] }, {}] : [],
         ...(route.query
-          ? { parameters: Object.entries(route.query).map(([name, { required, schema }]) => ({ name, in: "query", required, schema: publicSchema(schema) })) }
+          ? { parameters: Object.entries(route.query).map(([name, { required, schema }]) => ({ name, in: "query", required, schema })) }
           : {}),
-        ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: publicSchema(route.body) } } } } : {}),
+        ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: bodySchema(route.body()) } } } } : {}),
         responses: {
-          "200": { description: "OK", content: { [route.textAnswer ? "text/plain" : "application/json"]: { schema: publicSchema(route.response) } } },
+          "200": { description: "OK", content: { [route.textAnswer ? "text/plain" : "application/json"]: { schema: route.response } } },
           ...Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [String(status), errorResponse(list)])),
         },
       },

@@ -10,8 +10,7 @@ import { type AppEnv, callerOf, configOf, surface } from "../http/context.js";
 import { respond } from "../http/respond.js";
 import { verifyUploadToken } from "../multipart/index.js";
 import { abandonUpload, finishUpload, signMoreParts, startUpload, type TokenUpload, uploadedParts } from "../multipart/lifecycle.js";
-import type { BodySchema } from "../schemas/json-schema.js";
-import { parseBody, PartsRequest, UploadTokenRequest } from "../schemas/requests.js";
+import { type BodySchema, parseBody, PartsRequest, UploadTokenRequest } from "../schemas/requests.js";
 
 const TOKEN_EXAMPLE = '{"token":"<from POST /v1/multipart>"}';
 
