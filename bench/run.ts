@@ -73,7 +73,7 @@ async function timeLoop(n: number, body: (i: number) => unknown): Promise<number
   return ((performance.now() - start) * 1000) / n;
 }
 
-async function coreInWorkerd(): Promise<{ put: number; post: number }> {
+async function coreInWorkerd(): Promise<{ put: number; post: number; push: number }> {
   const dir = await mkdtemp(join(tmpdir(), "bench-core-"));
   const bundle = join(dir, "core.js");
   await build({ entryPoints: [join(root, "bench/core.worker.ts")], bundle: true, format: "esm", minify: true, outfile: bundle, logLevel: "error" });
@@ -85,8 +85,8 @@ async function coreInWorkerd(): Promise<{ put: number; post: number }> {
     return performance.now() - start;
   };
   try {
-    const result = { put: 0, post: 0 };
-    for (const kind of ["put", "post"] as const) {
+    const result = { put: 0, post: 0, push: 0 };
+    for (const kind of ["put", "post", "push"] as const) {
       await time(`kind=${kind}&n=2000`);
       const samples: number[] = [];
       for (let round = 0; round < 3; round++) {
@@ -426,6 +426,7 @@ try {
     ["POST policy — ours in Node (WebCrypto)", nodeCore.ours.post],
     ["POST policy — ours in Node (node:crypto: the Node / SCF build)", nodeCore.oursNodeCrypto.post],
     ["POST policy — node:crypto (Tencent sample style) in Node", nodeCore.nodeCryptoPost],
+    ["WeChat push opened (msg_signature, AES-256-CBC, appid) — ours in workerd", workerdCore.push],
   ] as const) {
     lines.push(`| ${label} | ${us(value)} | ${perSecond(value)} |`);
   }

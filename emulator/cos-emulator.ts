@@ -12,6 +12,7 @@ import { Readable } from "node:stream";
 import { CosError, errorXml, escapeXml } from "./errors.js";
 import { crc64, MultipartUploads, streamCompletion } from "./multipart.js";
 import { DiskStore } from "./storage.js";
+import { AUDIT_PATH, AuditJobs } from "./moderation.js";
 import { type Policy, type PolicyContext, policyAllows, StsEmulator } from "./sts.js";
 import { authorizationOf, verifyPostPolicy, verifyRequestSignature } from "./verify.js";
 
@@ -65,6 +66,8 @@ export interface CosEmulator {
   readonly sts: StsEmulator;
   /** Every request answered, newest last. */
   readonly log: RequestLogEntry[];
+  /** COS moderation jobs (POST /<kind>/auditing), their verdicts from markers in the objects' bytes. */
+  readonly auditJobs: AuditJobs;
   /** Answer the next `count` object requests with `status` (e.g. 503) before looking at them. */
   failNext(status: number, count?: number): void;
   setClock(now: () => Date): void;
@@ -97,6 +100,9 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
   let mergeDelayMs = options.mergeDelayMs ?? 0;
   let partDelayMs = 0;
   const multipart = new MultipartUploads();
+  const auditJobs = new AuditJobs();
+  /** Objects whose ACL was made private (PUT ?acl x-cos-acl: private): unsigned reads are refused. */
+  const privateObjects = new Set<string>();
   /** Bucket → sub-resource (`lifecycle`, `cors`) → its XML document as last PUT. */
   const bucketConfigs = new Map<string, Map<string, string>>();
   const maxObjectBytes = options.maxObjectBytes ?? 5 * 1024 ** 3;
@@ -311,6 +317,8 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     if (auth) {
       verifyRequestSignature(request, auth, secrets, now());
       authorize(auth, securityTokenOf(req, url), req.method === "HEAD" ? "HeadObject" : "GetObject", target.bucket, target.key, { "cos:response-content-type": responseType });
+    } else if (privateObjects.has(`${target.bucket.name}/${target.key}`)) {
+      throw new CosError(403, "AccessDenied", "Access Denied: the object is private.");
     }
     const found = await store.get(target.bucket.name, target.key);
     if (!found) throw new CosError(404, "NoSuchKey", "The specified key does not exist.");
@@ -365,6 +373,10 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     }
     if (!(await store.exists(bucket, target.key))) throw new CosError(404, "NoSuchKey", "The specified key does not exist.");
     await readBody(req, 64 * 1024);
+    if (name === "acl" && method === "PUT") {
+      if (req.headers["x-cos-acl"] === "private") privateObjects.add(`${bucket}/${target.key}`);
+      else privateObjects.delete(`${bucket}/${target.key}`);
+    }
     if (method === "GET") res.writeHead(200, { "Content-Type": "application/xml" }).end(name === "acl" ? "<AccessControlPolicy/>" : "<Tagging><TagSet/></Tagging>");
     else res.writeHead(method === "DELETE" ? 204 : 200, { "Content-Length": "0" }).end();
     return true;
@@ -475,6 +487,26 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
       faults.count--;
       throw new CosError(faults.status, FAULT_CODES[faults.status] ?? "InjectedFault", "Injected fault (emulator failNext)");
     }
+    const audit = AUDIT_PATH.exec(url.pathname);
+    if (audit) {
+      // The bucket: its CI domain (<bucket>.ci.<region>.…), else the bucket this address is bound to.
+      const hostBucket = /^([a-z0-9][a-z0-9-]*-\d+)\.ci\./.exec(req.headers.host ?? "")?.[1] ?? options.customDomainBucket ?? options.buckets[0]!.name;
+      const bucket = options.buckets.find((candidate) => candidate.name === hostBucket);
+      if (!bucket) throw new CosError(404, "NoSuchBucket", "The specified bucket does not exist.");
+      const request = { method: req.method!, pathname: url.pathname, query: url.searchParams, headers: req.headers };
+      const auth = authorizationOf(request);
+      if (!auth) throw new CosError(403, "AccessDenied", "Access Denied. Moderation jobs must be signed.");
+      verifyRequestSignature(request, auth, secrets, now());
+      if (req.method === "POST" && !audit[2]) {
+        const job = await auditJobs.submit(audit[1]!, bucket.name, (await readBody(req, 64 * 1024)).toString("utf8"), async (key) => (await store.get(bucket.name, key))?.body);
+        res.writeHead(200, { "Content-Type": "application/xml" }).end(auditJobs.answerXml(job));
+        return;
+      }
+      const job = audit[2] ? auditJobs.jobs.get(audit[2]) : undefined;
+      if (req.method !== "GET" || !job || job.bucket !== bucket.name) throw new CosError(404, "NoSuchJob", "The specified job does not exist.");
+      res.writeHead(200, { "Content-Type": "application/xml" }).end(auditJobs.answerXml(job));
+      return;
+    }
     const target = resolve(req, url);
     if (await bucketConfigRequest(req, url, target, res)) return;
     if (await subResource(req, url, target, res)) return;
@@ -534,6 +566,7 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
     store,
     sts,
     log,
+    auditJobs,
     failNext(status, count = 1) {
       faults = { status, count };
     },

@@ -5,6 +5,9 @@
 //   accepts them — so `npm run upload -- README.md` works at once, and nothing reaches Tencent. COS_LOCAL_PORT moves
 //   the emulator (and the signer's endpoints with it) when 9000 is taken.
 // A `.env` is the Node host's file (`npm run start:node`): it never switches `npm run dev` out of local mode.
+// `npm run dev -- --moderation` (local mode only): WeChat logins and content moderation as in production, against the
+// local WeChat stand-in on 127.0.0.1:9100 (WECHAT_LOCAL_PORT), which pushes its verdicts to the signer
+// (docs/moderation.md); try `npm run moderation:demo -- README.md`.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -12,6 +15,9 @@ import { join, resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..");
 const local = !existsSync(".dev.vars");
 const children = [];
+const args = process.argv.slice(2);
+const moderation = args.includes("--moderation");
+const wranglerArgs = args.filter((arg) => arg !== "--moderation");
 
 function start(label, command, args) {
   const child = spawn(command, args, { stdio: "inherit" });
@@ -33,7 +39,34 @@ function localEnvFiles() {
     writeFileSync(moved, `COS_ENDPOINT=http://127.0.0.1:${port}\nSTS_ENDPOINT=http://127.0.0.1:${port}\n`);
     files.push(moved);
   }
+  if (moderation) files.push(moderationEnvFile());
   return files;
+}
+
+/** The signer's own address: wrangler dev's --ip and --port, as passed (default 127.0.0.1:8787). */
+function signerUrl() {
+  const value = (name, fallback) => (wranglerArgs.includes(name) ? wranglerArgs[wranglerArgs.indexOf(name) + 1] : fallback);
+  return `http://${value("--ip", "127.0.0.1")}:${value("--port", "8787")}`;
+}
+
+/** Local mode with WeChat sessions and moderation, against the stand-in (its dev-only, public secrets). */
+function moderationEnvFile() {
+  const file = join(root, ".wrangler", `moderation-${process.env.WECHAT_LOCAL_PORT ?? 9100}.env`);
+  mkdirSync(join(root, ".wrangler"), { recursive: true });
+  const vars = {
+    AUTH_MODE: "wechat",
+    WX_APPID: "wx0123456789abcdef",
+    WX_APPSECRET: "stub-wechat-app-secret-never-shown",
+    SESSION_SECRET: "dev-only-session-secret-public-in-git-never-use-it",
+    WX_API_ORIGIN: `http://127.0.0.1:${process.env.WECHAT_LOCAL_PORT ?? 9100}`,
+    WX_PUSH_TOKEN: "standinPushToken42",
+    WX_PUSH_AES_KEY: "StandInEncodingAESKey0123456789abcdefghijkl",
+    UPLOAD_MODERATION: "wechat",
+    UPLOAD_READ: "owner",
+    MODERATION_CALLBACK_URL: `${signerUrl()}/v1/moderation/cos-callback`,
+  };
+  writeFileSync(file, Object.entries(vars).map(([name, value]) => `${name}=${value}`).join("\n") + "\n");
+  return file;
 }
 
 if (local) {
@@ -47,9 +80,16 @@ if (local) {
       `${line}\n`,
   );
   start("cos emulator", "npx", ["tsx", join(root, "emulator/main.ts")]);
+  if (moderation) {
+    process.env.SIGNER_URL = signerUrl();
+    start("wechat stand-in", "npx", ["tsx", join(root, "emulator/wechat-main.ts")]);
+  }
+} else if (moderation) {
+  console.error("--moderation is for local mode (no .dev.vars): with your own .dev.vars, configure moderation there (docs/moderation.md)");
+  process.exit(1);
 }
 const envFiles = local ? localEnvFiles().flatMap((file) => ["--env-file", file]) : [];
-start("wrangler dev", "npx", ["wrangler", "dev", ...envFiles, ...process.argv.slice(2)]);
+start("wrangler dev", "npx", ["wrangler", "dev", ...envFiles, ...wranglerArgs]);
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {

@@ -20,12 +20,16 @@ import { type Ledger } from "../../worker/src/ledger/index.js";
 import { type RedisClient, redisLedger } from "../../worker/src/ledger/redis.js";
 import { type RedisServer, startRedis } from "../support/redis-server.js";
 import { OLD_BUCKET, SECRET_ID, SECRET_KEY, startEmulator, startSigner } from "./harness";
+import { createHash } from "node:crypto";
+import { sealPush, STANDIN_PUSH_AES_KEY, STANDIN_PUSH_TOKEN } from "../../emulator/wechat";
+import type { ModerationDesk } from "../../worker/src/moderation/index.js";
+import { redisDesk } from "../../worker/src/moderation/redis.js";
 
 const root = join(import.meta.dirname, "../..");
 const MiB = 1024 * 1024;
 
 interface Document {
-  paths: Record<string, Record<string, { responses: Record<string, { content: { "application/json": { schema: object } } }> }>>;
+  paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: object }> }> }>>;
   components: { schemas: Record<string, object> };
 }
 
@@ -37,6 +41,7 @@ let wechatEnv: Record<string, string>;
 let redis: RedisServer;
 let client: RedisClient;
 let ledger: Ledger;
+let desk: ModerationDesk;
 
 beforeAll(async () => {
   emulator = await startEmulator();
@@ -44,6 +49,7 @@ beforeAll(async () => {
   client = createClient({ url: redis.url });
   await client.connect();
   ledger = redisLedger(client);
+  desk = redisDesk(client, () => undefined);
   wechat = createServer(async (req, res) => {
     const answer = wechatStub(new Request(`https://api.weixin.qq.com${req.url}`));
     res.writeHead(answer.status, { "Content-Type": "application/json" }).end(await answer.text());
@@ -134,15 +140,18 @@ describe("real answers validate against the document", () => {
   async function exchange(method: "GET" | "POST", path: string, body?: unknown, useEnv = env, headers: Record<string, string> = {}, withLedger = true) {
     const init: RequestInit = { method, headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers } };
     if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-    const response = await createApp({ openApi: document, ...(withLedger ? { ledger: () => ledger } : {}) }).request(`http://signer.test${path}`, init, useEnv);
-    const json = (await response.json()) as Record<string, unknown> & { error?: { code: ErrorCode } };
+    const response = await createApp({ openApi: document, ...(withLedger ? { ledger: () => ledger, moderation: () => desk } : {}) }).request(`http://signer.test${path}`, init, useEnv);
+    const type = response.headers.get("Content-Type")?.startsWith("text/plain") ? "text/plain" : "application/json";
+    const text = await response.text();
+    const json = (type === "text/plain" ? text : JSON.parse(text)) as Record<string, unknown> & { error?: { code: ErrorCode } };
     const pathname = path.split("?")[0]!;
     const route = ROUTES.find((candidate) => candidate.path === pathname && candidate.method === method.toLowerCase());
     if (route && response.status !== 405) {
       const operation = document.paths[pathname]![method.toLowerCase()]!;
       const documented = operation.responses[String(response.status)];
       expect(documented, `${method} ${path} answered ${response.status}, which the document does not list`).toBeDefined();
-      const validate = ajv.compile({ ...documented!.content["application/json"].schema, components: document.components });
+      expect(Object.keys(documented!.content), `${method} ${path} ${response.status} answered ${type}`).toEqual([type]);
+      const validate = ajv.compile({ ...documented!.content[type]!.schema, components: document.components });
       expect(validate(json), `${method} ${path} ${response.status}: ${JSON.stringify(validate.errors)}`).toBe(true);
       if (json.error) expect([...route.errors, "config_invalid", "internal_error", "not_found", "method_not_allowed"]).toContain(json.error.code);
     } else {
@@ -221,6 +230,22 @@ describe("real answers validate against the document", () => {
     expect((await exchange("POST", "/v1/cos/credentials", { profile: "keys" }, keys)).status).toBe(200);
     expect((await exchange("POST", "/v1/cos/credentials", { profile: "keys" }, { ...keys, STS_ENDPOINT: "http://127.0.0.1:1" })).status).toBe(502);
     expect((await exchange("POST", "/v1/cos/keys", { ext: "jpg" }, { ...env, COS_BUCKET: "NoAppId" })).status).toBe(500);
+
+    // The moderation verdicts' way in (docs/moderation.md): WeChat's push URL check and pushes, COS's callbacks.
+    const pushEnv = { ...wechatEnv, WX_PUSH_TOKEN: STANDIN_PUSH_TOKEN, WX_PUSH_AES_KEY: STANDIN_PUSH_AES_KEY };
+    const signature = createHash("sha1").update([STANDIN_PUSH_TOKEN, "1700000000", "n0nce"].sort().join("")).digest("hex");
+    const check = await exchange("GET", `/v1/wechat/push?signature=${signature}&timestamp=1700000000&nonce=n0nce&echostr=echo123`, undefined, pushEnv);
+    expect(check).toEqual({ status: 200, body: "echo123" });
+    expect((await exchange("GET", `/v1/wechat/push?signature=${"0".repeat(40)}&timestamp=1700000000&nonce=n0nce&echostr=echo123`, undefined, pushEnv)).status).toBe(401);
+    expect((await exchange("GET", "/v1/wechat/push?timestamp=1", undefined, pushEnv)).status).toBe(400);
+    expect((await exchange("GET", "/v1/wechat/push?timestamp=1", undefined, wechatEnv)).status).toBe(404);
+    const push = sealPush(JSON.stringify({ MsgType: "event", Event: "wxa_media_check", appid: STUB_APPID, trace_id: "openapi-unknown-trace", version: 2, result: { suggest: "pass", label: 100 } }));
+    expect(await exchange("POST", `/v1/wechat/push?${push.query}`, push.body, pushEnv)).toEqual({ status: 200, body: "success" });
+    expect((await exchange("POST", `/v1/wechat/push?${push.query.replace(/msg_signature=\w+/, `msg_signature=${"0".repeat(40)}`)}`, push.body, pushEnv)).status).toBe(401);
+    const foreign = sealPush(JSON.stringify({ Event: "wxa_media_check" }), "wx00000000000000ff");
+    expect((await exchange("POST", `/v1/wechat/push?${foreign.query}`, foreign.body, pushEnv)).status).toBe(403);
+    expect(await exchange("POST", "/v1/moderation/cos-callback?kind=video", { data: { trace_id: "avunknown" } }, pushEnv)).toEqual({ status: 200, body: "success" });
+    expect((await exchange("POST", "/v1/moderation/cos-callback", { data: {} }, pushEnv)).status).toBe(400);
   }, 30_000);
 
   it("and every documented operation answered at least once", () => {

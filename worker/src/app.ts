@@ -13,6 +13,7 @@ import { type ClientAddressSource, cloudflareClientAddress } from "./http/client
 import { notFoundOrNotAllowed, onError } from "./http/on-error.js";
 import { API_HEADERS } from "./http/respond.js";
 import type { Ledger } from "./ledger/index.js";
+import type { ModerationDesk } from "./moderation/index.js";
 import { metaRoutes } from "./routes/meta.js";
 import { multipartRoutes } from "./routes/multipart.js";
 import { objectRoutes } from "./routes/objects.js";
@@ -20,6 +21,7 @@ import { sdkRoutes } from "./routes/sdk.js";
 import { seedRoutes } from "./routes/seed.js";
 import { sessionRoutes } from "./routes/session.js";
 import { uploadRoutes } from "./routes/uploads.js";
+import { wechatPush } from "./routes/wechat-push.js";
 
 export { type AppEnv, AUTH_NONE_WARNING, DUMMY_CREDENTIALS_WARNING } from "./http/context.js";
 
@@ -36,6 +38,8 @@ export interface AppOptions {
    * None: quotas are a configuration error and the ledger's routes answer 501 ledger_off.
    */
   readonly ledger?: (env: SignerEnv) => Ledger | undefined;
+  /** The host's moderation desk (access token, checks in flight): a Durable Object on Workers, Redis on Node. */
+  readonly moderation?: (env: SignerEnv) => ModerationDesk | undefined;
 }
 
 /** CORS only for web (H5) clients of configured origins: a Mini Program sends no Origin and skips it entirely. */
@@ -47,7 +51,7 @@ const corsForWeb = cors({
   maxAge: 600,
 });
 
-export function createApp({ clientAddress = cloudflareClientAddress, openApi, ledger: ledgerFor }: AppOptions = {}): HonoBase<AppEnv> {
+export function createApp({ clientAddress = cloudflareClientAddress, openApi, ledger: ledgerFor, moderation: deskFor }: AppOptions = {}): HonoBase<AppEnv> {
   const app = mainApp();
 
   // The request as the host handed it over: hono/body-limit replaces c.req.raw with a copy for a body sent without
@@ -57,6 +61,8 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
     c.set("clientAddress", clientAddress);
     const ledger = ledgerFor?.(c.env);
     if (ledger) c.set("ledger", ledger);
+    const desk = deskFor?.(c.env);
+    if (desk) c.set("desk", desk);
     return next();
   });
 
@@ -76,6 +82,7 @@ export function createApp({ clientAddress = cloudflareClientAddress, openApi, le
   app.route("/", multipartRoutes); //       POST /v1/multipart, …/parts, …/list, …/complete, …/abort
   app.route("/", objectRoutes); //          POST /v1/objects/url, …/list, …/delete; GET /v1/usage
   app.route("/", sdkRoutes); //             POST /v1/cos/keys, …/authorization, …/credentials
+  app.route("/", wechatPush); //            GET, POST /v1/wechat/push; POST /v1/moderation/cos-callback
 
   app.notFound(notFoundOrNotAllowed(app));
   app.onError(onError);

@@ -8,6 +8,7 @@ import type { Credentials } from "./cos/index.js";
 import { ConfigError } from "./http/errors.js";
 import { PROFILES, PROFILES_RULE, SETTINGS, type Setting } from "./schemas/config.js";
 import type { StsSettings } from "./sdk/credentials.js";
+import { type ModerationSettings, parseModeration } from "./moderation/settings.js";
 
 export const DEFAULT_PROFILE = "default";
 /** SecretIds starting with this are the committed dev placeholders (dev/local.env): never real keys. */
@@ -52,6 +53,12 @@ export interface UploadProfile {
   readonly quotaBytes: number | undefined;
   /** Bytes a user may upload per UTC day; undefined: no limit. */
   readonly dailyBytes: number | undefined;
+  /** Content moderation: off, WeChat's mediaCheckAsync (images, audio; COS for the rest), or COS for everything. */
+  readonly moderation: "off" | "wechat" | "cos";
+  /** mediaCheckAsync's scene, 1–4. */
+  readonly moderationScene: number;
+  /** The uploader may read a pending object. */
+  readonly moderationOwnerRead: boolean;
 }
 
 export interface SignerConfig {
@@ -72,6 +79,7 @@ export interface SignerConfig {
   readonly receipts: { readonly secret: string; readonly webhookUrl: string | undefined } | undefined;
   /** Where temporary keys come from (POST /v1/cos/credentials): Tencent STS, or a local emulator's. */
   readonly sts: StsSettings;
+  readonly moderation: ModerationSettings;
 }
 
 /**
@@ -91,6 +99,9 @@ export type SignerEnv = Partial<Omit<Env, "UPLOAD_PROFILES">> & {
   USER_SEGMENT_SECRET?: string;
   /** Signs upload receipts (HS256); receipts are off without it. */
   RECEIPT_SECRET?: string;
+  /** The message push's Token and EncodingAESKey (docs/moderation.md). */
+  WX_PUSH_TOKEN?: string;
+  WX_PUSH_AES_KEY?: string;
   /** Origin of WeChat's API (code2Session); default https://api.weixin.qq.com. */
   WX_API_ORIGIN?: string;
   /** A TOML table of profiles (wrangler passes it as an object) or the same as a JSON string. */
@@ -187,6 +198,11 @@ export function parseConfig(env: SignerEnv): SignerConfig {
     sdkRoutes: variable(env, SETTINGS.sdkRoutes),
     receipts: receiptSecret === undefined ? undefined : { secret: receiptSecret, webhookUrl: variable(env, SETTINGS.receiptWebhookUrl) },
     sts: { endpoint: variable(env, SETTINGS.stsEndpoint), durationSeconds: variable(env, SETTINGS.stsDurationSeconds) },
+    moderation: parseModeration(profiles.values(), auth, {
+      pushToken: secret(env, SETTINGS.wxPushToken),
+      pushAesKey: secret(env, SETTINGS.wxPushAesKey),
+      callbackUrl: variable(env, SETTINGS.moderationCallbackUrl),
+    }),
   };
 }
 
@@ -254,6 +270,9 @@ function parseProfile(env: SignerEnv, name: string, fields: Record<string, unkno
     read: field(SETTINGS.read),
     quotaBytes: field(SETTINGS.quotaBytes),
     dailyBytes: field(SETTINGS.dailyBytes),
+    moderation: field(SETTINGS.moderation),
+    moderationScene: field(SETTINGS.moderationScene),
+    moderationOwnerRead: field(SETTINGS.moderationOwnerRead),
   };
 }
 

@@ -2,6 +2,7 @@
 import { issueSession, type Session, type WechatAuth } from "./session.js";
 import { openidForCode } from "./wechat.js";
 
-export async function logIn(auth: WechatAuth, code: string, now: Date): Promise<Session> {
-  return issueSession(auth, await openidForCode(auth, code), now);
+/** `withOpenid`: the session also carries the openid, sealed, for WeChat's content checks. */
+export async function logIn(auth: WechatAuth, code: string, now: Date, withOpenid = false): Promise<Session> {
+  return issueSession(auth, await openidForCode(auth, code), now, withOpenid);
 }

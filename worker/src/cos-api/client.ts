@@ -18,6 +18,8 @@ export interface CosCall {
   readonly body?: string;
   /** Per attempt. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Sign with the read pair although the method writes: moderation's private ACL (no client holds a PUT of that pair). */
+  readonly readPair?: boolean;
 }
 
 const ATTEMPTS = 3;
@@ -76,7 +78,7 @@ export function cosError(code: string | undefined, status: number): SignerError 
  * calls (an abort too) with its write pair (docs/security.md). `clock` dates each attempt's signature.
  */
 export async function callCos(profile: UploadProfile, call: CosCall, clock: () => Date = () => new Date()): Promise<Response> {
-  const objectCall = call.method === "HEAD" || (call.method === "DELETE" && call.query === undefined);
+  const objectCall = call.readPair === true || call.method === "HEAD" || (call.method === "DELETE" && call.query === undefined);
   const credentials = objectCall ? profile.readCredentials : profile.credentials;
   const location = objectLocation(profile, call.key);
   const url = `${location.url}${queryString(call.query)}`;

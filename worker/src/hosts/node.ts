@@ -16,6 +16,8 @@ import type { Ledger } from "../ledger/index.js";
 import { type RedisClient, redisLedger, settleDue } from "../ledger/redis.js";
 import { inProcessLimiters } from "./in-process-limiter.js";
 import { redisLimiters } from "./redis-limiter.js";
+import { submitCheck, wechatAppOf } from "../moderation/index.js";
+import { redisDesk } from "../moderation/redis.js";
 
 /** How often each instance looks for reservations to settle. */
 export const SWEEP_INTERVAL_MS = 15_000;
@@ -64,11 +66,24 @@ function addressReader(header: string | undefined) {
   };
 }
 
+/**
+ * Settles the reservations due at `now` (ledger/redis.ts), and gives an object found uploaded in a moderated profile
+ * its check, as a receipt would.
+ */
+export async function sweepOnce(client: RedisClient, ledger: Ledger, env: SignerEnv, now: number): Promise<number> {
+  const config = signerConfig(env);
+  const desk = redisDesk(client, () => wechatAppOf(config));
+  return settleDue(client, ledger, config.profiles, now, 50, async (profile, user, key, contentType) => {
+    const books = ledger.of(profile.name, user);
+    await submitCheck({ config, desk }, books, profile, user, key, contentType, (await books.checkOf(key))?.sealedOpenid);
+  });
+}
+
 /** Settles what is due now and then; a failure (Redis or COS away) is logged and tried again next time. */
 function sweepEvery(client: RedisClient, ledger: Ledger, env: SignerEnv): NodeJS.Timeout {
   const timer = setInterval(async () => {
     try {
-      await settleDue(client, ledger, signerConfig(env).profiles, Date.now());
+      await sweepOnce(client, ledger, env, Date.now());
     } catch (error) {
       console.warn(JSON.stringify({ level: "warn", code: "ledger_sweep_failed", message: error instanceof Error ? error.message : String(error) }));
     }
@@ -86,7 +101,8 @@ export async function startNodeServer({ env, port, hostname }: NodeServerOptions
     await client.connect();
   }
   const ledger = client && redisLedger(client);
-  const app = createApp({ clientAddress: addresses.read, openApi, ...(ledger ? { ledger: () => ledger } : {}) });
+  const desk = client && redisDesk(client, () => wechatAppOf(signerConfig(bindings)));
+  const app = createApp({ clientAddress: addresses.read, openApi, ...(ledger ? { ledger: () => ledger } : {}), ...(desk ? { moderation: () => desk } : {}) });
   // RATE_LIMITS=off where a gateway in front already limits callers (and for benchmarks, like workerd's runs).
   const limiters = env.RATE_LIMITS?.trim() === "off" ? {} : client ? redisLimiters(client) : inProcessLimiters();
   const bindings: SignerEnv & Record<string, unknown> = { ...env, ...limiters };

@@ -3,7 +3,7 @@
  * which limit counts the call (`limitedPer…`), and whether the deployment serves it at all (`servedWhen`).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { sessionUser } from "../auth/session.js";
+import { sessionOf } from "../auth/session.js";
 import type { SignerConfig, SignerEnv } from "../config.js";
 import { type ErrorCode, SignerError } from "./errors.js";
 import { type AppEnv, asApp, configOf } from "./context.js";
@@ -13,7 +13,9 @@ import { enforceLimit } from "./limits.js";
 /** Sets the caller: the session's user (AUTH_MODE=wechat: 401 without a valid token) or "" (AUTH_MODE=none). */
 export const authenticated: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = configOf(c);
-  c.set("user", config.auth.mode === "wechat" ? await sessionUser(config.auth, c.req.header("Authorization"), new Date()) : "");
+  const session = config.auth.mode === "wechat" ? await sessionOf(config.auth, c.req.header("Authorization"), new Date()) : { user: "", sealedOpenid: undefined };
+  c.set("user", session.user);
+  if (session.sealedOpenid !== undefined) c.set("openid", session.sealedOpenid);
   await next();
 };
 

@@ -8,6 +8,7 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import { type SignerConfig, type SignerEnv, signerConfig } from "../config.js";
 import { checkQuotasHaveStore, type Ledger } from "../ledger/index.js";
 import type { Caller } from "../uploads/reserve.js";
+import type { ModerationDesk } from "../moderation/index.js";
 import type { ClientAddressSource } from "./client-address.js";
 import { addWarning } from "./respond.js";
 
@@ -25,6 +26,10 @@ export type AppVariables = {
   ledger?: Ledger;
   /** Where this host reads the caller's address. */
   clientAddress?: ClientAddressSource;
+  /** The session's sealed openid, for content checks (moderation/openid.ts). */
+  openid?: string;
+  /** The host's moderation desk (moderation/index.ts). */
+  desk?: ModerationDesk;
 };
 
 export type AppEnv = { Bindings: Bindings; Variables: AppVariables };
@@ -90,7 +95,7 @@ export function configOf<E extends AppEnv>(route: Context<E>): SignerConfig {
 /** Who asks, as the domain sees it: the user `authenticated` found and the host's ledger store. */
 export function callerOf<E extends AppEnv>(route: Context<E>): Caller {
   const c = asApp(route);
-  return { user: c.get("user") ?? "", ledger: c.get("ledger") };
+  return { user: c.get("user") ?? "", ledger: c.get("ledger"), sealedOpenid: c.get("openid"), desk: c.get("desk") };
 }
 
 /** Work that goes on after the answer (Workers: waitUntil); where there is no execution context, it just runs. */

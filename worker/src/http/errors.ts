@@ -72,11 +72,32 @@ export type ErrorCode =
   | "method_not_allowed"
   | "quota_exceeded"
   | "ledger_off"
+  | ModerationCode
   | "config_invalid"
   | "internal_error";
 
+/** Content moderation's codes and their statuses (docs/moderation.md). */
+export const MODERATION_STATUSES = {
+  /** The object waits for its check: not served (403). */
+  moderation_pending: 403,
+  /** The check found it risky: never served (403). */
+  moderation_blocked: 403,
+  /** The check asks for a human's review: not served until then (403). */
+  moderation_review: 403,
+  /** No message push is configured (WX_PUSH_TOKEN unset). */
+  push_off: 404,
+  /** A push that is not well formed. */
+  push_invalid: 400,
+  /** A push whose signature does not match WX_PUSH_TOKEN: nothing changes. */
+  push_signature_invalid: 401,
+  /** A push sealed for, or naming, another appid. */
+  push_foreign: 403,
+} as const;
+export type ModerationCode = keyof typeof MODERATION_STATUSES;
+
 /** Every error code with its HTTP status (TypeScript makes the list complete). */
 export const ERROR_STATUS = {
+  ...MODERATION_STATUSES,
   bad_request: 400,
   ext_invalid: 400,
   ext_not_allowed: 400,
@@ -182,6 +203,14 @@ export class RateLimitedError extends SignerError {
   override readonly name = "RateLimitedError";
   constructor(retryAfterSeconds: number) {
     super("rate_limited", `too many requests; retry in ${retryAfterSeconds} s`, { "Retry-After": String(retryAfterSeconds) });
+  }
+}
+
+/** A moderation refusal, its status from MODERATION_STATUSES. */
+export class ModerationError extends SignerError {
+  override readonly name = "ModerationError";
+  constructor(code: ModerationCode, message: string) {
+    super(code, message);
   }
 }
 

@@ -5,7 +5,23 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type SignerEnv, signerConfig } from "../config.js";
-import { dayOf, grant, type Ledger, type LedgerObject, type LedgerState, type Page, type ReserveRequest, type ReserveResult, SETTLE_DELAY_MS, settle, sortKey, type Usage, type UserLedger } from "./index.js";
+import { moderateSettled } from "../moderation/settled.js";
+import {
+  dayOf,
+  grant,
+  type Ledger,
+  type LedgerObject,
+  type LedgerState,
+  type Page,
+  type ReserveRequest,
+  type ReserveResult,
+  SETTLE_DELAY_MS,
+  settle,
+  type SettledState,
+  sortKey,
+  type Usage,
+  type UserLedger,
+} from "./index.js";
 
 interface Row extends Record<string, SqlStorageValue> {
   key: string;
@@ -26,6 +42,7 @@ CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), used I
 INSERT OR IGNORE INTO totals VALUES (1, 0, 0, 0);
 CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checks (key TEXT PRIMARY KEY, openid TEXT, check_id TEXT);
 `;
 
 /** Settled per alarm at most; the next alarm takes the rest. */
@@ -54,8 +71,8 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     this.sql.exec("INSERT INTO days VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET bytes = bytes + excluded.bytes", day, bytes);
   }
 
-  /** `profile` names the object's profile once, for the alarm's HEADs. */
-  async reserve(request: ReserveRequest, profile: string): Promise<ReserveResult> {
+  /** `profile` and `user` name the object's books once, for the alarm's HEADs and moderation checks. */
+  async reserve(request: ReserveRequest, profile: string, user = ""): Promise<ReserveResult> {
     const existing = this.row(request.key);
     if (existing) return { bytes: existing.bytes };
     const totals = this.sql.exec<{ used: number; reserved: number }>("SELECT used, reserved FROM totals").one();
@@ -75,6 +92,7 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     );
     this.sql.exec("UPDATE totals SET reserved = reserved + ?", result.bytes);
     this.addDay(day, result.bytes);
+    if (request.sealedOpenid !== undefined) this.sql.exec("INSERT OR REPLACE INTO checks VALUES (?, ?, NULL)", request.key, request.sealedOpenid);
     if (this.prunedFor !== day) {
       // Days before yesterday no longer count against anything.
       this.sql.exec("DELETE FROM days WHERE day < ?", dayOf(request.now - 86_400_000));
@@ -82,6 +100,7 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     }
     if (!this.profileKnown) {
       this.sql.exec("INSERT OR IGNORE INTO meta VALUES ('profile', ?)", profile);
+      this.sql.exec("INSERT OR IGNORE INTO meta VALUES ('user', ?)", user);
       this.profileKnown = true;
     }
     const due = request.expiresAt + SETTLE_DELAY_MS;
@@ -93,25 +112,40 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     return result;
   }
 
-  async commit(key: string, size: number, contentType: string, now: number): Promise<void> {
+  async commit(key: string, size: number, contentType: string, now: number, state: SettledState = "stored"): Promise<LedgerState | undefined> {
     const row = this.row(key);
     if (!row) {
-      this.sql.exec("INSERT INTO objects VALUES (?, ?, ?, ?, 'stored', ?, 0, ?)", key, size, contentType, now, dayOf(now), sortKey(now, key));
+      this.sql.exec("INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, 0, ?)", key, size, contentType, now, state, dayOf(now), sortKey(now, key));
       this.sql.exec("UPDATE totals SET used = used + ?, files = files + 1", size);
     } else if (row.state === "reserved") {
-      this.sql.exec("UPDATE objects SET bytes = ?, content_type = ?, state = 'stored' WHERE key = ?", size, contentType, key);
+      this.sql.exec("UPDATE objects SET bytes = ?, content_type = ?, state = ? WHERE key = ?", size, contentType, state, key);
       this.sql.exec("UPDATE totals SET reserved = reserved - ?, used = used + ?, files = files + 1", row.bytes, size);
       this.sql.exec("UPDATE days SET bytes = bytes + ? WHERE day = ?", size - row.bytes, row.day);
     } else {
       this.sql.exec("UPDATE objects SET bytes = ?, content_type = ? WHERE key = ?", size, contentType, key);
       this.sql.exec("UPDATE totals SET used = used + ?", size - row.bytes);
     }
+    return row?.state;
+  }
+
+  async moderate(key: string, state: LedgerState, checkId?: string): Promise<boolean> {
+    const row = this.row(key);
+    if (!row || row.state === "reserved") return false;
+    this.sql.exec("UPDATE objects SET state = ? WHERE key = ?", state, key);
+    if (checkId !== undefined) this.sql.exec("INSERT INTO checks VALUES (?, NULL, ?) ON CONFLICT (key) DO UPDATE SET check_id = excluded.check_id", key, checkId);
+    return true;
+  }
+
+  async checkOf(key: string): Promise<{ sealedOpenid?: string; checkId?: string } | undefined> {
+    const row = this.sql.exec<{ openid: string | null; check_id: string | null }>("SELECT openid, check_id FROM checks WHERE key = ?", key).toArray()[0];
+    return row && { ...(row.openid === null ? {} : { sealedOpenid: row.openid }), ...(row.check_id === null ? {} : { checkId: row.check_id }) };
   }
 
   async release(key: string): Promise<void> {
     const row = this.row(key);
     if (!row || row.state !== "reserved") return;
     this.sql.exec("DELETE FROM objects WHERE key = ?", key);
+    this.sql.exec("DELETE FROM checks WHERE key = ?", key);
     this.sql.exec("UPDATE totals SET reserved = reserved - ?", row.bytes);
     this.sql.exec("UPDATE days SET bytes = bytes - ? WHERE day = ?", row.bytes, row.day);
   }
@@ -131,7 +165,9 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     const row = this.row(key);
     if (!row) return false;
     this.sql.exec("DELETE FROM objects WHERE key = ?", key);
-    if (row.state === "stored") this.sql.exec("UPDATE totals SET used = used - ?, files = files - 1", row.bytes);
+    this.sql.exec("DELETE FROM checks WHERE key = ?", key);
+    // Every settled state (stored, or under moderation) holds its bytes.
+    if (row.state !== "reserved") this.sql.exec("UPDATE totals SET used = used - ?, files = files - 1", row.bytes);
     else this.sql.exec("UPDATE totals SET reserved = reserved - ?", row.bytes);
     return true;
   }
@@ -147,9 +183,12 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     const due = this.sql
       .exec<Row>("SELECT * FROM objects WHERE state = 'reserved' AND expires_at <= ? ORDER BY expires_at LIMIT ?", now - SETTLE_DELAY_MS, SETTLE_BATCH)
       .toArray();
-    const name = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'profile'").toArray()[0]?.value;
+    const meta = new Map(this.sql.exec<{ name: string; value: string }>("SELECT name, value FROM meta").toArray().map((row) => [row.name, row.value]));
+    const name = meta.get("profile");
     const profile = name === undefined ? undefined : signerConfig(this.env).profiles.get(name);
-    if (profile) for (const row of due) await settle(this, profile, row.key, row.content_type, now);
+    const user = meta.get("user") ?? "";
+    const onPending = (key: string, contentType: string) => moderateSettled(this.env, this, profile!, user, key, contentType);
+    if (profile) for (const row of due) await settle(this, profile, row.key, row.content_type, now, onPending);
     return profile ? due.length : 0;
   }
 
@@ -172,8 +211,10 @@ export function durableLedger(namespace: DurableObjectNamespace<UserLedgerObject
     of(profile, user) {
       const stub = namespace.get(namespace.idFromName(`${profile}/${user}`));
       return {
-        reserve: (request) => stub.reserve(request, profile),
-        commit: (key, size, contentType, now) => stub.commit(key, size, contentType, now),
+        reserve: (request) => stub.reserve(request, profile, user),
+        commit: (key, size, contentType, now, state) => stub.commit(key, size, contentType, now, state),
+        moderate: (key, state, checkId) => stub.moderate(key, state, checkId),
+        checkOf: (key) => stub.checkOf(key),
         release: (key) => stub.release(key),
         get: (key) => stub.get(key),
         list: (cursor, limit) => stub.list(cursor, limit),

@@ -8,7 +8,10 @@ import type { UploadProfile } from "../config.js";
 import { callCos } from "../cos-api/client.js";
 import { ConfigError, SignerError } from "../http/errors.js";
 
-export type LedgerState = "reserved" | "stored";
+/** `pending`, `blocked`, `review`: a stored object under content moderation (moderation/index.ts), never served. */
+export type LedgerState = "reserved" | "stored" | "pending" | "blocked" | "review";
+/** The state a settled object takes: `stored`, or `pending` where its profile moderates uploads. */
+export type SettledState = "stored" | "pending";
 
 export interface LedgerObject {
   readonly key: string;
@@ -36,6 +39,8 @@ export interface ReserveRequest {
   readonly limits: Limits;
   /** Reserve what fits, up to `bytes` (a POST form's range is narrowed to it), instead of refusing. */
   readonly shrink?: boolean;
+  /** The uploader's openid, sealed (moderation/openid.ts), for a check submitted when the ledger settles the object. */
+  readonly sealedOpenid?: string | undefined;
 }
 
 export type LimitName = "quotaBytes" | "dailyBytes";
@@ -57,8 +62,15 @@ export interface Page {
 export interface UserLedger {
   /** Reserves the bound against both limits; a key already on the books keeps its entry (an SDK's retry). */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
-  /** The object's real size: a reservation becomes stored; a stored object takes its new size; an unknown one is added. */
-  commit(key: string, size: number, contentType: string, now: number): Promise<void>;
+  /**
+   * The object's real size: a reservation becomes `state` (default stored); an object on the books takes its new size
+   * and keeps its state; an unknown one is added as `state`. The state before, undefined for an unknown key.
+   */
+  commit(key: string, size: number, contentType: string, now: number, state?: SettledState): Promise<LedgerState | undefined>;
+  /** A moderation verdict or step: the object's new state, and the check it waits for; false when not on the books. */
+  moderate(key: string, state: LedgerState, checkId?: string): Promise<boolean>;
+  /** What a moderation check needs of an object: the sealed openid of its reservation and the check it waits for. */
+  checkOf(key: string): Promise<{ readonly sealedOpenid?: string | undefined; readonly checkId?: string | undefined } | undefined>;
   /** Drops a reservation (and its bytes of the day); a stored object is left alone. */
   release(key: string): Promise<void>;
   get(key: string): Promise<LedgerObject | undefined>;
@@ -112,9 +124,12 @@ export function ledgerOff(): SignerError {
   return new SignerError("ledger_off", "quotas and file listings are off: this host has no ledger store (Workers: the LEDGER Durable Object; Node/SCF: REDIS_URL)");
 }
 
-/** Quotas need a store: a profile that sets one on a host without a ledger is misconfigured. */
+/** Quotas and moderation states need a store: a profile that sets one on a host without a ledger is misconfigured. */
 export function checkQuotasHaveStore(profiles: Iterable<UploadProfile>): void {
   for (const profile of profiles) {
+    if (profile.moderation !== "off") {
+      throw new ConfigError(profile.name === "default" ? "UPLOAD_MODERATION" : `UPLOAD_PROFILES.${profile.name}.moderation`, "needs a ledger store, and this host has none (Workers: the LEDGER and MODERATION Durable Objects; Node/SCF: set REDIS_URL)");
+    }
     for (const field of ["quotaBytes", "dailyBytes"] as const) {
       if (profile[field] !== undefined) {
         const variable = profile.name === "default" ? (field === "quotaBytes" ? "UPLOAD_QUOTA_BYTES" : "UPLOAD_DAILY_BYTES") : `UPLOAD_PROFILES.${profile.name}.${field}`;
@@ -135,9 +150,24 @@ export async function storedObject(profile: UploadProfile, key: string): Promise
   }
 }
 
-/** Settles one expired reservation with the truth: present → commit its real size (and type), absent → release. */
-export async function settle(ledger: Pick<UserLedger, "commit" | "release">, profile: UploadProfile, key: string, contentType: string, now: number): Promise<void> {
+/** The state an object takes when it is settled in this profile. */
+export const settledState = (profile: UploadProfile): SettledState => (profile.moderation === "off" ? "stored" : "pending");
+
+/**
+ * Settles one expired reservation with the truth: present → commit its real size (and type), absent → release.
+ * `onPending` submits the moderation check of an object that became pending.
+ */
+export async function settle(
+  ledger: Pick<UserLedger, "commit" | "release">,
+  profile: UploadProfile,
+  key: string,
+  contentType: string,
+  now: number,
+  onPending?: (key: string, contentType: string) => Promise<void>,
+): Promise<void> {
   const stored = await storedObject(profile, key);
-  if (stored === null) await ledger.release(key);
-  else await ledger.commit(key, stored.size, stored.contentType ?? contentType, now);
+  if (stored === null) return ledger.release(key);
+  const type = stored.contentType ?? contentType;
+  const before = await ledger.commit(key, stored.size, type, now, settledState(profile));
+  if (before === "reserved" && settledState(profile) === "pending") await onPending?.(key, type);
 }

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { createClient } from "redis";
 import type { UploadProfile } from "../config.js";
-import { dayOf, type Ledger, type LedgerObject, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, settle, sortKey, type UserLedger } from "./index.js";
+import { dayOf, type Ledger, type LedgerObject, type LedgerState, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, settle, sortKey, type UserLedger } from "./index.js";
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -25,7 +25,10 @@ interface Entry {
   contentType: string;
   createdAt: number;
   day: string;
-  state: "reserved" | "stored";
+  state: LedgerState;
+  /** The uploader's sealed openid (moderation/openid.ts), never answered; the moderation check it waits for. */
+  sealedOpenid?: string;
+  checkId?: string;
 }
 
 /** KEYS objects newest totals today due; ARGV key, entry JSON (bytes 0), bytes, shrink, quota, daily, sortKey, expiresAt, due member. */
@@ -57,7 +60,7 @@ redis.call('ZADD', KEYS[5], ARGV[8], ARGV[9])
 return {1, bytes, 0, 0}
 `;
 
-/** KEYS objects newest totals due; ARGV key, size, entry JSON if new, sortKey if new, day prefix, due member. */
+/** KEYS objects newest totals due; ARGV key, size, entry JSON if new, sortKey if new, day prefix, due member; the state before ('' when new). */
 const COMMIT = `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 local size = tonumber(ARGV[2])
@@ -68,9 +71,10 @@ if not raw then
   redis.call('ZADD', KEYS[2], 0, ARGV[4])
   redis.call('HINCRBY', KEYS[3], 'used', size)
   redis.call('HINCRBY', KEYS[3], 'files', 1)
-  return 1
+  return ''
 end
 local entry = cjson.decode(raw)
+local before = entry.state
 if entry.state == 'reserved' then
   redis.call('HINCRBY', KEYS[3], 'reserved', -entry.bytes)
   redis.call('HINCRBY', KEYS[3], 'used', size)
@@ -78,12 +82,24 @@ if entry.state == 'reserved' then
   local day = ARGV[5] .. entry.day
   if redis.call('EXISTS', day) == 1 then redis.call('INCRBY', day, size - entry.bytes) end
   redis.call('ZREM', KEYS[4], ARGV[6])
-  entry.state = 'stored'
+  entry.state = cjson.decode(ARGV[3]).state
 else
   redis.call('HINCRBY', KEYS[3], 'used', size - entry.bytes)
 end
 entry.bytes = size
 entry.contentType = cjson.decode(ARGV[3]).contentType
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
+return before
+`;
+
+/** KEYS objects; ARGV key, state, check id ('' keeps it): 0 when the key is not a settled object. */
+const MODERATE = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+if entry.state == 'reserved' then return 0 end
+entry.state = ARGV[2]
+if ARGV[3] ~= '' then entry.checkId = ARGV[3] end
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
 return 1
 `;
@@ -116,7 +132,7 @@ return due
 `;
 
 const sha1 = (script: string) => createHash("sha1").update(script).digest("hex");
-const SHAS = new Map([RESERVE, COMMIT, DROP, CLAIM].map((script) => [script, sha1(script)]));
+const SHAS = new Map([RESERVE, COMMIT, MODERATE, DROP, CLAIM].map((script) => [script, sha1(script)]));
 
 /** Runs a script by its digest, sending it whole only when Redis does not have it (first use, after a restart). */
 async function run(client: RedisClient, script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
@@ -146,8 +162,8 @@ export function redisLedger(client: RedisClient): Ledger {
       const totals = `${base}:totals`;
       const dayPrefix = `${base}:day:`;
       const dueMember = (key: string) => JSON.stringify([profile, user, key]);
-      const entry = (contentType: string, createdAt: number, state: Entry["state"]): string =>
-        JSON.stringify({ profile, user, bytes: 0, contentType, createdAt, day: dayOf(createdAt), state } satisfies Entry);
+      const entry = (contentType: string, createdAt: number, state: Entry["state"], sealedOpenid?: string): string =>
+        JSON.stringify({ profile, user, bytes: 0, contentType, createdAt, day: dayOf(createdAt), state, ...(sealedOpenid === undefined ? {} : { sealedOpenid }) } satisfies Entry);
       return {
         async reserve(request): Promise<ReserveResult> {
           const { quotaBytes, dailyBytes } = request.limits;
@@ -157,7 +173,7 @@ export function redisLedger(client: RedisClient): Ledger {
             [objects, newest, totals, `${dayPrefix}${dayOf(request.now)}`, DUE],
             [
               request.key,
-              entry(request.contentType, request.now, "reserved"),
+              entry(request.contentType, request.now, "reserved", request.sealedOpenid),
               request.bytes,
               request.shrink ? 1 : 0,
               quotaBytes ?? -1,
@@ -170,8 +186,18 @@ export function redisLedger(client: RedisClient): Ledger {
           if (granted === 1) return { bytes };
           return { refused: (which === 1 ? "quotaBytes" : "dailyBytes") satisfies LimitName, left: bytes, limit };
         },
-        async commit(key, size, contentType, now) {
-          await run(client, COMMIT, [objects, newest, totals, DUE], [key, size, entry(contentType, now, "stored"), sortKey(now, key), dayPrefix, dueMember(key)]);
+        async commit(key, size, contentType, now, state = "stored") {
+          const before = (await run(client, COMMIT, [objects, newest, totals, DUE], [key, size, entry(contentType, now, state), sortKey(now, key), dayPrefix, dueMember(key)])) as string;
+          return before === "" ? undefined : (before as LedgerState);
+        },
+        async moderate(key, state, checkId) {
+          return (await run(client, MODERATE, [objects], [key, state, checkId ?? ""])) === 1;
+        },
+        async checkOf(key) {
+          const raw = await client.hGet(objects, key);
+          if (!raw) return undefined;
+          const { sealedOpenid, checkId } = JSON.parse(raw) as Entry;
+          return { sealedOpenid, checkId };
         },
         async release(key) {
           await run(client, DROP, [objects, newest, totals, DUE], [key, dayPrefix, dueMember(key), 1]);
@@ -205,7 +231,14 @@ export function redisLedger(client: RedisClient): Ledger {
  * Settles up to `batch` reservations whose signatures expired SETTLE_DELAY_MS before `now`, from a HEAD each; the
  * number settled. Safe to run on every instance at once.
  */
-export async function settleDue(client: RedisClient, ledger: Ledger, profiles: ReadonlyMap<string, UploadProfile>, now: number, batch = 50): Promise<number> {
+export async function settleDue(
+  client: RedisClient,
+  ledger: Ledger,
+  profiles: ReadonlyMap<string, UploadProfile>,
+  now: number,
+  batch = 50,
+  onPending?: (profile: UploadProfile, user: string, key: string, contentType: string) => Promise<void>,
+): Promise<number> {
   const claimed = (await run(client, CLAIM, [DUE], [now - SETTLE_DELAY_MS, now + LEASE_MS, batch])) as string[];
   let settled = 0;
   for (const member of claimed) {
@@ -217,7 +250,7 @@ export async function settleDue(client: RedisClient, ledger: Ledger, profiles: R
     if (!profile || !found) {
       await books.release(key);
     } else {
-      await settle(books, profile, key, found.contentType, now);
+      await settle(books, profile, key, found.contentType, now, onPending && ((settledKey, contentType) => onPending(profile, user, settledKey, contentType)));
     }
     settled++;
   }

@@ -8,6 +8,7 @@ import { keyPrefixFor, newObjectKey } from "../uploads/object-key.js";
 import { booksOf, type Caller, reserve } from "../uploads/reserve.js";
 import { parseMultipartRequest } from "../uploads/request.js";
 import { planParts } from "./parts.js";
+import { moderationFor, settleUpload } from "../moderation/index.js";
 import { issueUploadToken, type UploadClaims, UPLOAD_TOKEN_TTL_SECONDS } from "./token.js";
 import { abortUpload, checkPartNumbers, completeUpload, initiateUpload, listParts, MAX_PARTS_PER_CALL, signParts } from "./upload.js";
 
@@ -61,10 +62,11 @@ export async function uploadedParts({ claims, profile }: TokenUpload) {
 }
 
 /** `POST /v1/multipart/complete`: the object, committed to the caller's books at its real size. */
-export async function finishUpload(caller: Caller, { claims, profile }: TokenUpload, now: Date) {
+export async function finishUpload(caller: Caller, config: SignerConfig, { claims, profile }: TokenUpload) {
   const completed = await completeUpload(profile, claims);
-  await booksOf(caller, profile)?.commit(claims.key, completed.size, claims.contentType, now.getTime());
-  return completed;
+  const object = { key: claims.key, size: completed.size, contentType: claims.contentType };
+  const moderation = await settleUpload(moderationFor(caller, config), booksOf(caller, profile), profile, caller.user, object, caller.sealedOpenid);
+  return { ...completed, ...(profile.moderation === "off" ? {} : { moderation }) };
 }
 
 /** `POST /v1/multipart/abort`: its parts dropped on COS, its reservation released. */

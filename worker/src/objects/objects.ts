@@ -73,13 +73,18 @@ export async function receiptFor(facts: ObjectFacts, secret: string, now: Date):
 }
 
 /** POSTs the receipt to the app's backend, three tries with backoff; failures are logged, never thrown. */
-export async function deliverReceipt(url: string, receipt: string, requestId: string): Promise<void> {
+export function deliverReceipt(url: string, receipt: string, requestId: string): Promise<void> {
+  return deliverToWebhook(url, { receipt }, requestId);
+}
+
+/** POSTs one signed event (`{receipt}`, `{event, moderation}`) to the receipt webhook, retried like receipts. */
+export async function deliverToWebhook(url: string, body: Record<string, string>, requestId: string): Promise<void> {
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
       const response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-Request-Id": requestId },
-        body: JSON.stringify({ receipt }),
+        body: JSON.stringify(body),
         // A redirect is a failed delivery: the receipt goes to the configured URL or nowhere.
         redirect: "manual",
         signal: AbortSignal.timeout(10_000),
@@ -91,7 +96,7 @@ export async function deliverReceipt(url: string, receipt: string, requestId: st
     }
     if (attempt < 3) await new Promise((done) => setTimeout(done, 500 * 2 ** (attempt - 1)));
   }
-  console.warn(JSON.stringify({ level: "warn", requestId, code: "receipt_webhook_failed", message: "the receipt webhook did not accept the receipt after 3 tries" }));
+  console.warn(JSON.stringify({ level: "warn", requestId, code: "receipt_webhook_failed", message: `the receipt webhook did not accept the ${body.event ?? "receipt"} after 3 tries` }));
 }
 
 /** Image processing a read URL may carry (Cloud Infinite, done by COS on the way out), by name. */

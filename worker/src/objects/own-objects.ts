@@ -8,6 +8,7 @@ import { keyPrefixFor } from "../uploads/object-key.js";
 import { booksOf, type Caller, requiredBooks } from "../uploads/reserve.js";
 import { resolveProfile } from "../uploads/request.js";
 import { checkReads, deleteObject, deliverReceipt, objectFacts, ownKey, readUrl, receiptFor } from "./objects.js";
+import { checkServable, moderationFor, settleUpload } from "../moderation/index.js";
 
 /** A request naming one object: its key and, if not `default`, its profile. */
 export interface ObjectNamed {
@@ -33,16 +34,17 @@ export async function receiptOf(caller: Caller, config: SignerConfig, request: O
   if (!receipts) throw receiptsOff();
   const { profile, key } = ownObject(caller, config, request);
   const facts = await objectFacts(profile, key, caller.user);
-  await booksOf(caller, profile)?.commit(key, facts.size, facts.contentType, now.getTime());
+  const moderation = await settleUpload(moderationFor(caller, config), booksOf(caller, profile), profile, caller.user, facts, caller.sealedOpenid);
   const { receipt, expiresAt } = await receiptFor(facts, receipts.secret, now);
   const delivery = receipts.webhookUrl ? deliverReceipt(receipts.webhookUrl, receipt, requestId) : undefined;
-  return { answer: { ...facts, receipt, expiresAt }, delivery };
+  return { answer: { ...facts, receipt, expiresAt, ...(profile.moderation === "off" ? {} : { moderation }) }, delivery };
 }
 
 /** `POST /v1/objects/url`: a presigned GET of the caller's object, for profiles with `read = "owner"`. */
 export async function readUrlOf(caller: Caller, config: SignerConfig, request: ObjectNamed & { expiresIn: number; process?: string | undefined }, now: Date) {
   const { profile, key } = ownObject(caller, config, request);
   checkReads(profile);
+  await checkServable(booksOf(caller, profile), profile, key);
   return { key, ...(await readUrl(profile, key, request.expiresIn, request.process, now)) };
 }
 

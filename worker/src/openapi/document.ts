@@ -30,6 +30,9 @@ const integer: Schema = { type: "integer" };
 const isoTime: Schema = { type: "string", description: "ISO 8601 time" };
 const headerMap: Schema = { type: "object", additionalProperties: string, description: "headers to send exactly as given" };
 /** Signed UploadParts: the URL and the headers to PUT each part with (Host and Content-Length are signed too). */
+/** An object's state in the ledger; pending, review and blocked are content moderation's (docs/moderation.md). */
+const OBJECT_STATE: Schema = { type: "string", enum: ["reserved", "stored", "pending", "blocked", "review"] };
+const MODERATION: Schema = { type: "string", enum: ["stored", "pending", "blocked", "review"], description: "the object's moderation state (moderated profiles only)" };
 const SIGNED_PARTS: Schema = { type: "array", items: answer({ partNumber: integer, url: string, headers: headerMap }) };
 
 /** An object with exactly these fields, all present. */
@@ -80,6 +83,8 @@ export interface RouteDoc {
   readonly body?: () => GenericSchema;
   readonly response: Schema;
   readonly errors: readonly ErrorCode[];
+  /** The answer is text/plain (what WeChat and COS expect of a push receiver), not JSON. */
+  readonly textAnswer?: boolean;
 }
 
 export const ROUTES: readonly RouteDoc[] = [
@@ -180,8 +185,8 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: "Check every part and complete the upload",
     session: true,
     body: UploadTokenRequest,
-    response: answer({ key: string, url: string, size: integer, etag: string, crc64: nullableString }),
-    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...UPLOAD_TOKEN, "parts_incomplete", "upload_exists", ...COS_CALL],
+    response: answer({ key: string, url: string, size: integer, etag: string, crc64: nullableString, moderation: MODERATION }, ["moderation"]),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...UPLOAD_TOKEN, "parts_incomplete", "upload_exists", ...COS_CALL, "wechat_unavailable"],
   },
   {
     method: "post",
@@ -198,8 +203,8 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: "What COS holds under one of the caller's keys, with a signed receipt",
     session: true,
     body: ObjectRequest,
-    response: answer({ ...ObjectFacts, receipt: string, expiresAt: isoTime }),
-    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "receipts_off", "key_invalid", "key_not_allowed", "object_not_found", ...COS_CALL],
+    response: answer({ ...ObjectFacts, receipt: string, expiresAt: isoTime, moderation: MODERATION }, ["moderation"]),
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "receipts_off", "key_invalid", "key_not_allowed", "object_not_found", ...COS_CALL, "wechat_unavailable"],
   },
   {
     method: "post",
@@ -208,7 +213,7 @@ export const ROUTES: readonly RouteDoc[] = [
     session: true,
     body: ReadUrlRequest,
     response: answer({ key: string, url: string, expiresAt: isoTime }),
-    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "read_not_allowed", "key_invalid", "key_not_allowed", "expires_in_invalid", "process_invalid"],
+    errors: [...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "read_not_allowed", "key_invalid", "key_not_allowed", "expires_in_invalid", "process_invalid", "moderation_pending", "moderation_review", "moderation_blocked"],
   },
   {
     method: "post",
@@ -220,7 +225,7 @@ export const ROUTES: readonly RouteDoc[] = [
       {
         objects: {
           type: "array",
-          items: answer({ key: string, size: integer, contentType: string, createdAt: isoTime, state: { type: "string", enum: ["reserved", "stored"] } }),
+          items: answer({ key: string, size: integer, contentType: string, createdAt: isoTime, state: OBJECT_STATE }),
         },
         cursor: { type: "string", description: "send it back for the next page; absent on the last" },
       },
@@ -299,6 +304,9 @@ export const ROUTES: readonly RouteDoc[] = [
       "cos_unavailable",
       ...CONTENT_TYPE,
       "quota_exceeded",
+      "moderation_pending",
+      "moderation_review",
+      "moderation_blocked",
     ],
   },
   {
@@ -309,6 +317,47 @@ export const ROUTES: readonly RouteDoc[] = [
     body: CredentialsRequest,
     response: answer({ TmpSecretId: string, TmpSecretKey: string, SecurityToken: string, StartTime: integer, ExpiredTime: integer, Bucket: string, Region: string, Prefix: string }),
     errors: ["sdk_routes_off", ...JSON_BODY, ...SESSION, ...LIMITED, ...PROFILE, "credentials_off", "operation_not_allowed", "overwrite_unbound", "content_type_unbound", "key_invalid", "key_not_allowed", "sts_refused", "sts_unavailable"],
+  },
+  {
+    method: "get",
+    path: "/v1/wechat/push",
+    summary: "WeChat's check of the message push URL: the echostr, for a signature over WX_PUSH_TOKEN",
+    session: false,
+    query: {
+      signature: { schema: string, required: true },
+      timestamp: { schema: string, required: true },
+      nonce: { schema: string, required: true },
+      echostr: { schema: string, required: true },
+    },
+    response: { type: "string", description: "the echostr" },
+    textAnswer: true,
+    errors: ["push_off", "push_invalid", "push_signature_invalid"],
+  },
+  {
+    method: "post",
+    path: "/v1/wechat/push",
+    summary: "WeChat's message push, its body WeChat's (safe mode: {Encrypt}, encrypt_type=aes, msg_signature): wxa_media_check verdicts",
+    session: false,
+    query: {
+      timestamp: { schema: string, required: true },
+      nonce: { schema: string, required: true },
+      signature: { schema: string, required: false },
+      encrypt_type: { schema: { type: "string", enum: ["aes"] }, required: false },
+      msg_signature: { schema: string, required: false },
+    },
+    response: { type: "string", enum: ["success"] },
+    textAnswer: true,
+    errors: ["push_off", "push_invalid", "push_signature_invalid", "push_foreign", "body_too_large"],
+  },
+  {
+    method: "post",
+    path: "/v1/moderation/cos-callback",
+    summary: "A COS moderation job ended (COS's callback body, only its JobId read): the verdict is read back from COS with a signed request",
+    session: false,
+    query: { kind: { schema: { type: "string", enum: ["image", "video", "audio"] }, required: true } },
+    response: { type: "string", enum: ["success"] },
+    textAnswer: true,
+    errors: ["push_off", "push_invalid", "body_too_large", ...COS_CALL],
   },
 ];
 
@@ -346,7 +395,7 @@ export function openApiDocument(version: string): object {
           : {}),
         ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: bodySchema(route.body()) } } } } : {}),
         responses: {
-          "200": { description: "OK", content: { "application/json": { schema: route.response } } },
+          "200": { description: "OK", content: { [route.textAnswer ? "text/plain" : "application/json"]: { schema: route.response } } },
           ...Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [String(status), errorResponse(list)])),
         },
       },

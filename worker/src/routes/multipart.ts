@@ -38,7 +38,7 @@ export const multipartRoutes = surface()
     respond(c, await uploadedParts(c.var.upload)),
   )
   .post("/v1/multipart/complete", smallBody, authenticated, tokenUpload(UploadTokenRequest), limitedPerUpload, async (c) =>
-    respond(c, await finishUpload(callerOf(c), c.var.upload, new Date())),
+    respond(c, await finishUpload(callerOf(c), configOf(c), c.var.upload)),
   )
   .post("/v1/multipart/abort", smallBody, authenticated, tokenUpload(UploadTokenRequest), limitedPerUpload, async (c) =>
     respond(c, await abandonUpload(callerOf(c), c.var.upload)),

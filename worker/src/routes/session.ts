@@ -27,7 +27,9 @@ export const sessionRoutes = surface().post(
   limitedPerAddress("SESSION_LIMITER"),
   async (c) => {
     // sessionsOn let only AUTH_MODE=wechat through.
-    const auth = configOf(c).auth as WechatAuth;
-    return respond(c, await logIn(auth, c.var.code, new Date()));
+    const config = configOf(c);
+    const auth = config.auth as WechatAuth;
+    // The openid rides in the token, sealed, only where a profile moderates with WeChat (docs/moderation.md).
+    return respond(c, await logIn(auth, c.var.code, new Date(), [...config.profiles.values()].some((profile) => profile.moderation === "wechat")));
   },
 );

@@ -171,6 +171,14 @@ export const SETTINGS = {
   quotaBytes: setting({ variable: "UPLOAD_QUOTA_BYTES", field: "quotaBytes" }, () => integer(1, Number.MAX_SAFE_INTEGER)),
   /** Unset: no limit. Bytes signed per user and UTC day. */
   dailyBytes: setting({ variable: "UPLOAD_DAILY_BYTES", field: "dailyBytes" }, () => integer(1, Number.MAX_SAFE_INTEGER)),
+  /** Content moderation of the objects uploaded (docs/moderation.md): nothing is served before it passed. */
+  moderation: setting({ variable: "UPLOAD_MODERATION", field: "moderation", default: "off" }, () =>
+    oneOf(["off", "wechat", "cos"], 'must be "off", "wechat" (images and audio through WeChat\'s mediaCheckAsync, the rest through COS) or "cos" (everything through COS moderation)'),
+  ),
+  /** mediaCheckAsync's scene: 1 profile, 2 comment, 3 forum, 4 social log. */
+  moderationScene: setting({ variable: "UPLOAD_MODERATION_SCENE", field: "moderationScene", default: 4 }, () => integer(1, 4)),
+  /** While an object is pending, its uploader may still get read URLs of it. */
+  moderationOwnerRead: setting({ variable: "UPLOAD_MODERATION_OWNER_READ", field: "moderationOwnerRead", default: false }, boolean),
   read: setting({ variable: "UPLOAD_READ", field: "read", default: "none" }, () => oneOf(["owner", "none"], 'must be "owner" (uploaders may read their own objects) or "none"')),
   authMode: setting({ variable: "AUTH_MODE", default: "wechat" }, () => oneOf(["wechat", "none"], 'must be "wechat" (production) or "none" (local development only)')),
   wxAppId: setting({ variable: "WX_APPID" }, () => text(/^wx[0-9a-f]{16}$/, "must be the Mini Program's AppID (wx followed by 16 hex digits)")),
@@ -187,6 +195,12 @@ export const SETTINGS = {
   sdkRoutes: setting({ variable: "SDK_ROUTES", default: false }, boolean),
   receiptSecret: setting({ variable: "RECEIPT_SECRET", secret: true }, () => secret(32)),
   receiptWebhookUrl: setting({ variable: "RECEIPT_WEBHOOK_URL" }, url),
+  /** The Token of the Mini Program's message push (3–32 letters and digits: checked in moderation/settings.ts). */
+  wxPushToken: setting({ variable: "WX_PUSH_TOKEN", secret: true }, () => secret()),
+  /** The EncodingAESKey of the message push (43 letters and digits); set: safe mode only. */
+  wxPushAesKey: setting({ variable: "WX_PUSH_AES_KEY", secret: true }, () => secret()),
+  /** Where COS sends its moderation jobs' callbacks: this signer's POST /v1/moderation/cos-callback. */
+  moderationCallbackUrl: setting({ variable: "MODERATION_CALLBACK_URL" }, url),
   stsEndpoint: setting({ variable: "STS_ENDPOINT", default: "https://sts.tencentcloudapi.com" }, origin),
   stsDurationSeconds: setting({ variable: "STS_DURATION_SECONDS", default: 900 }, () => integer(300, 7200)),
 } satisfies Record<string, Setting>;

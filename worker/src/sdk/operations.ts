@@ -8,10 +8,11 @@ import { UPLOAD_TOKEN_TTL_SECONDS } from "../multipart/index.js";
 import { ownKey } from "../objects/objects.js";
 import type { SdkAuthorizationBody } from "../schemas/requests.js";
 import { keyPrefixFor, newObjectKey, normalizeExtension } from "../uploads/object-key.js";
-import { type Caller, reserve, signatureExpiry } from "../uploads/reserve.js";
+import { booksOf, type Caller, reserve, signatureExpiry } from "../uploads/reserve.js";
 import { resolveProfile } from "../uploads/request.js";
 import { authorizeSdkRequest, checkSdkRequest, type SdkTerms } from "./authorization.js";
 import { credentialsFor } from "./credentials.js";
+import { checkNoTemporaryKeys, checkServable } from "../moderation/index.js";
 
 /** `POST /v1/cos/keys`: a fresh key for the SDK to upload to. */
 export function sdkKey(caller: Caller, config: SignerConfig, request: { ext: string; profile?: string | undefined }, now: Date) {
@@ -55,12 +56,14 @@ export async function authorizeSdkCall(caller: Caller, call: SdkCall, now: Date)
       now,
     );
   }
+  if (terms.operation === "GetObject") await checkServable(booksOf(caller, profile), profile, terms.key);
   return authorizeSdkRequest(profile, terms, now);
 }
 
 /** `POST /v1/cos/credentials`: temporary keys for the caller's whole space. */
 export function temporaryKeys(caller: Caller, config: SignerConfig, request: { profile?: string | undefined; key?: string | undefined }, now: Date) {
   const profile = resolveProfile(config, request.profile);
+  checkNoTemporaryKeys(profile);
   if (profile.quotaBytes !== undefined || profile.dailyBytes !== undefined) {
     throw new SignerError("operation_not_allowed", `temporary keys would upload around the byte quotas of profile "${profile.name}": use POST /v1/cos/authorization`);
   }

@@ -4,12 +4,17 @@
  */
 import type { UploadProfile } from "../config.js";
 import { type Ledger, ledgerOff, limitsOf, quotaExceeded, type UserLedger } from "../ledger/index.js";
+import type { ModerationDesk } from "../moderation/index.js";
 
 export interface Caller {
   /** The session's user segment, or "" when anyone may sign (AUTH_MODE=none). */
   readonly user: string;
   /** The host's ledger store, if it has one. */
   readonly ledger: Ledger | undefined;
+  /** The session's sealed openid (moderation/openid.ts), kept with a reservation in a moderated profile. */
+  readonly sealedOpenid?: string | undefined;
+  /** The host's moderation desk, if it has one. */
+  readonly desk?: ModerationDesk | undefined;
 }
 
 /** The caller's books in `profile`, or undefined on a host without a ledger store. */
@@ -39,7 +44,8 @@ export async function reserve(caller: Caller, profile: UploadProfile, hold: Hold
   const books = booksOf(caller, profile);
   if (!books) return hold.bytes;
   const { shrink = false, ...rest } = hold;
-  const result = await books.reserve({ ...rest, now: now.getTime(), limits: limitsOf(profile), shrink });
+  const sealedOpenid = profile.moderation === "off" ? undefined : caller.sealedOpenid;
+  const result = await books.reserve({ ...rest, now: now.getTime(), limits: limitsOf(profile), shrink, ...(sealedOpenid === undefined ? {} : { sealedOpenid }) });
   if (!("bytes" in result)) throw quotaExceeded(profile, hold.bytes, result);
   return result.bytes;
 }
