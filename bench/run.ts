@@ -14,7 +14,7 @@ import autocannon from "autocannon";
 import COS from "cos-nodejs-sdk-v5";
 import { build } from "esbuild";
 import { issueSession } from "../worker/src/auth/session.js";
-import { DEFAULT_WECHAT_API_ORIGIN, parseProfiles } from "../worker/src/config.js";
+import { DEFAULT_WECHAT_API_ORIGIN, parseProfiles } from "../worker/src/config/index.js";
 import { issueUploadToken, planParts } from "../worker/src/multipart/index.js";
 import { createPostForm, signRequest } from "../worker/src/cos/index.js";
 import { nodeDigest } from "../scripts/node-digest.js";

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
-import { parseProfiles, type SignerEnv, type UploadProfile } from "../worker/src/config.js";
+import { parseProfiles, type SignerEnv, type UploadProfile } from "../worker/src/config/index.js";
 import { xmlBlocks, xmlText } from "../worker/src/cos-api/client.js";
 import { keyTimeAt, securityTokenHeaders, signRequest } from "../worker/src/cos/index.js";
 import { objectLocation } from "../worker/src/cos-api/object-location.js";

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
-import { parseProfiles, type SignerEnv, type UploadProfile } from "../worker/src/config.js";
+import { parseProfiles, type SignerEnv, type UploadProfile } from "../worker/src/config/index.js";
 import { objectLocation } from "../worker/src/cos-api/object-location.js";
 import { ConfigError } from "../worker/src/http/errors.js";
 

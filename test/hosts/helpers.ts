@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, expect } from "vitest";
-import type { SignerEnv } from "../../worker/src/config.js";
+import type { SignerEnv } from "../../worker/src/config/index.js";
 import { onRequest } from "../../worker/src/hosts/edgeone.js";
 import { type NodeServer, startNodeServer } from "../../worker/src/hosts/node.js";
 import { baseEnv, overCall, SECRETS } from "../../worker/test/helpers.js";

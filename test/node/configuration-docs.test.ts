@@ -1,12 +1,12 @@
 /**
- * The settings table the code reads the environment through (worker/src/schemas/config.ts) and what users read:
+ * The settings table the code reads the environment through (worker/src/config/settings.ts) and what users read:
  * docs/configuration.md's variables and profile fields, and wrangler.toml's [vars]. Neither can change alone.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { describe, expect, it } from "vitest";
-import { SETTINGS, type Setting } from "../../worker/src/schemas/config.js";
+import { SETTINGS, type Setting } from "../../worker/src/config/settings.js";
 
 const root = join(import.meta.dirname, "../..");
 const settings = Object.values(SETTINGS as Record<string, Setting>);

@@ -2,7 +2,7 @@ import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../worker/src/app.js";
-import { signerConfig } from "../../worker/src/config.js";
+import { signerConfig } from "../../worker/src/config/index.js";
 import { backoffMs, callCos } from "../../worker/src/cos-api/client.js";
 import { SignerError } from "../../worker/src/http/errors.js";
 import { OLD_BUCKET, SECRET_ID, SECRET_KEY } from "./harness";

@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signerConfig } from "../../worker/src/config.js";
+import { signerConfig } from "../../worker/src/config/index.js";
 import { type RedisClient, redisLedger, settleDue } from "../../worker/src/ledger/redis.js";
 import { type NodeServer, startNodeServer } from "../../worker/src/hosts/node.js";
 import { type RedisServer, startRedis } from "../support/redis-server.js";

@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import type { HonoBase } from "hono/hono-base";
 import { cors } from "hono/cors";
-import type { SignerEnv } from "./config.js";
+import type { SignerEnv } from "./config/index.js";
 import { type AppEnv, configOf, mainApp } from "./http/context.js";
 import { type ClientAddressSource, cloudflareClientAddress } from "./http/client-address.js";
 import { notFoundOrNotAllowed, onError } from "./http/on-error.js";

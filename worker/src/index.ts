@@ -1,9 +1,9 @@
 /** The Worker entry point: `wrangler dev` / `wrangler deploy` serve this. */
 import { createApp } from "./app.js";
-import type { SignerEnv } from "./config.js";
+import type { SignerEnv } from "./config/index.js";
 import { durableLedger } from "./ledger/durable-object.js";
 import { cloudflareClientAddress } from "./http/client-address.js";
-import { signerConfig } from "./config.js";
+import { signerConfig } from "./config/index.js";
 import { durableDesk } from "./moderation/durable-object.js";
 
 export { UserLedgerObject } from "./ledger/durable-object.js";

@@ -3,7 +3,7 @@
  * that no line holds a secret (SecretKey, AppSecret, session secret, WeChat session_key).
  */
 import { env } from "cloudflare:workers";
-import type { SignerEnv } from "../src/config.js";
+import type { SignerEnv } from "../src/config/index.js";
 import { captureConsole } from "./console-capture.js";
 
 const bindings = env as SignerEnv;

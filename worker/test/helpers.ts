@@ -1,7 +1,7 @@
 import { sign } from "hono/jwt";
 import { expect } from "vitest";
 import { createApp } from "../src/app.js";
-import type { SignerEnv } from "../src/config.js";
+import type { SignerEnv } from "../src/config/index.js";
 import { STUB_APPID, STUB_APPSECRET } from "../../test/support/wechat-stub.js";
 
 export const SECRET_KEY = "route-test-secret-key-0123456789abcdef";

@@ -8,7 +8,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
-import { signerConfig, type SignerEnv } from "../src/config.js";
+import { signerConfig, type SignerEnv } from "../src/config/index.js";
 import { durableLedger } from "../src/ledger/durable-object.js";
 import { durableDesk } from "../src/moderation/durable-object.js";
 import { openOpenid } from "../src/moderation/openid.js";

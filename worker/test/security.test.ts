@@ -6,7 +6,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app.js";
 import { sessionUser } from "../src/auth/session.js";
-import { signerConfig, type SignerEnv } from "../src/config.js";
+import { signerConfig, type SignerEnv } from "../src/config/index.js";
 import { addressKey } from "../src/http/client-address.js";
 import { capturedLogs } from "./capture-logs.js";
 import { authorizationFields, baseEnv, call, decodePolicy, type ErrorBody, expectError, hostEnv, login, postJson, SESSION_SECRET, signSessionClaims, wechatEnv } from "./helpers.js";

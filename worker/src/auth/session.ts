@@ -7,7 +7,7 @@
  * it moves every user's folder).
  */
 import { sign } from "hono/jwt";
-import type { AuthConfig } from "../config.js";
+import type { AuthConfig } from "../config/index.js";
 import { toHex } from "../cos/index.js";
 import { UnauthorizedError } from "../http/errors.js";
 import { derivedHmacKey, hmacKey } from "./hmac-keys.js";

@@ -3,7 +3,7 @@
  * (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html).
  * The session_key it also returns is never kept, returned or logged.
  */
-import type { AuthConfig } from "../config.js";
+import type { AuthConfig } from "../config/index.js";
 import { SignerError } from "../http/errors.js";
 
 /** code2Session's path on WeChat's API origin (WX_API_ORIGIN). */

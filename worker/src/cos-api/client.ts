@@ -3,7 +3,7 @@
  * every upload, with a timeout, retries of network errors and 5xx, and COS's errors mapped to the signer's codes —
  * never echoing COS's body, which can name keys and buckets.
  */
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { cosUrlEncode, keyTimeAt, securityTokenHeaders, signRequest } from "../cos/index.js";
 import { objectLocation } from "./object-location.js";
 import { SignerError } from "../http/errors.js";

@@ -4,7 +4,7 @@
  * Mini Program practice (436/30934) uses so that one whitelisted domain serves every bucket of a region. In the
  * latter the signed path includes the bucket. Buckets created after 2024-01-01 refuse it (436/57456).
  */
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { cosUrlEncode } from "../cos/index.js";
 
 export interface ObjectLocation {

@@ -5,7 +5,7 @@
  */
 import openApi from "../../../public/openapi.json";
 import { createApp } from "../app.js";
-import type { SignerEnv } from "../config.js";
+import type { SignerEnv } from "../config/index.js";
 import { inProcessLimiters } from "./in-process-limiter.js";
 
 export interface EdgeOneContext {

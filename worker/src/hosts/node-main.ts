@@ -4,7 +4,7 @@
  * and SIGINT stop it gracefully: requests in flight finish, new ones are refused.
  */
 import { existsSync } from "node:fs";
-import { signerConfig } from "../config.js";
+import { signerConfig } from "../config/index.js";
 import { ConfigError } from "../http/errors.js";
 import { startNodeServer } from "./node.js";
 

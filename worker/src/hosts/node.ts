@@ -11,7 +11,7 @@ import openApi from "../../../public/openapi.json";
 import { createClient } from "redis";
 import { createApp } from "../app.js";
 import { API_HEADERS } from "../http/respond.js";
-import { type SignerEnv, signerConfig } from "../config.js";
+import { type SignerEnv, signerConfig } from "../config/index.js";
 import type { Ledger } from "../ledger/index.js";
 import { type RedisClient, redisLedger, settleDue } from "../ledger/redis.js";
 import { inProcessLimiters } from "./in-process-limiter.js";

@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { sessionOf } from "../auth/session.js";
-import type { SignerConfig, SignerEnv } from "../config.js";
+import type { SignerConfig, SignerEnv } from "../config/index.js";
 import { type ErrorCode, SignerError } from "./errors.js";
 import { type AppEnv, asApp, configOf } from "./context.js";
 import { addressKey, cloudflareClientAddress } from "./client-address.js";

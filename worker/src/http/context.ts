@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import { HonoBase } from "hono/hono-base";
 import { RegExpRouter } from "hono/router/reg-exp-router";
-import { type SignerConfig, type SignerEnv, signerConfig } from "../config.js";
+import { type SignerConfig, type SignerEnv, signerConfig } from "../config/index.js";
 import { checkQuotasHaveStore, type Ledger } from "../ledger/index.js";
 import type { Caller } from "../uploads/reserve.js";
 import type { ModerationDesk } from "../moderation/index.js";
@@ -28,7 +28,7 @@ export type AppVariables = {
   clientAddress?: ClientAddressSource;
   /** The session's sealed openid, for content checks (moderation/openid.ts). */
   openid?: string;
-  /** The host's moderation desk (moderation/index.ts). */
+  /** The host's moderation desk (moderation/checks.ts). */
   desk?: ModerationDesk;
 };
 

@@ -4,7 +4,7 @@
  * atomic (no two requests can both see the same bytes free). An alarm settles reservations nobody settled.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type SignerEnv, signerConfig } from "../config.js";
+import { type SignerEnv, signerConfig } from "../config/index.js";
 import { moderateSettled } from "../moderation/settled.js";
 import {
   dayOf,
@@ -21,7 +21,7 @@ import {
   sortKey,
   type Usage,
   type UserLedger,
-} from "./index.js";
+} from "./books.js";
 
 interface Row extends Record<string, SqlStorageValue> {
   key: string;

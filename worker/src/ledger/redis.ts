@@ -8,8 +8,8 @@
  */
 import { createHash } from "node:crypto";
 import type { createClient } from "redis";
-import type { UploadProfile } from "../config.js";
-import { dayOf, type Ledger, type LedgerObject, type LedgerState, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, settle, sortKey, type UserLedger } from "./index.js";
+import type { UploadProfile } from "../config/index.js";
+import { dayOf, type Ledger, type LedgerObject, type LedgerState, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, settle, sortKey, type UserLedger } from "./books.js";
 
 export type RedisClient = ReturnType<typeof createClient>;
 

@@ -5,11 +5,11 @@
  * with a signed `GET /<kind>/auditing/<JobId>`: a forged callback can make the signer ask, never decide.
  * `Result`: 0 normal → pass, 1 violating → risky, 2 suspected → review.
  */
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { keyTimeAt, signRequest } from "../cos/index.js";
 import { xmlText } from "../cos-api/client.js";
 import { SignerError } from "../http/errors.js";
-import type { Verdict } from "./index.js";
+import type { Verdict } from "./checks.js";
 
 export type AuditKind = "image" | "video" | "audio";
 

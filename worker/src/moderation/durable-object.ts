@@ -4,9 +4,9 @@
  * checks in flight, each claimed once so that a repeated push changes nothing.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type SignerConfig, type SignerEnv, signerConfig } from "../config.js";
+import { type SignerConfig, type SignerEnv, signerConfig } from "../config/index.js";
 import { type CachedToken, fetchStableToken, isFresh } from "../wechat/api.js";
-import { type CheckTarget, type EarlyWord, type ModerationDesk, wechatAppOf } from "./index.js";
+import { type CheckTarget, type EarlyWord, type ModerationDesk, wechatAppOf } from "./checks.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS token (id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL, expires_at INTEGER NOT NULL);

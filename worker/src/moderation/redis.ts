@@ -8,7 +8,7 @@
  */
 import type { RedisClient } from "../ledger/redis.js";
 import { type CachedToken, fetchStableToken, isFresh, type WechatApp } from "../wechat/api.js";
-import type { CheckTarget, EarlyWord, ModerationDesk } from "./index.js";
+import type { CheckTarget, EarlyWord, ModerationDesk } from "./checks.js";
 
 const CHECK_KEPT_SECONDS = 2 * 86_400;
 const LOCK_MS = 10_000;

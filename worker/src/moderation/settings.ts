@@ -2,7 +2,7 @@
  * The moderation settings beside the profiles': the message push's Token and EncodingAESKey (WX_PUSH_TOKEN,
  * WX_PUSH_AES_KEY) and where COS calls back (MODERATION_CALLBACK_URL), checked against what the profiles need.
  */
-import type { AuthConfig, UploadProfile } from "../config.js";
+import type { AuthConfig, UploadProfile } from "../config/index.js";
 import { ConfigError } from "../http/errors.js";
 import { ENCODING_AES_KEY } from "../wechat/push-crypto.js";
 

@@ -2,7 +2,7 @@
  * A multipart upload from the caller's side: start it (plan, reserve, initiate, token, the first part signatures),
  * sign more parts, list, complete and abort — each step kept in the caller's books.
  */
-import type { SignerConfig, UploadProfile } from "../config.js";
+import type { SignerConfig, UploadProfile } from "../config/index.js";
 import { objectLocation } from "../cos-api/object-location.js";
 import { keyPrefixFor, newObjectKey } from "../uploads/object-key.js";
 import { booksOf, type Caller, reserve } from "../uploads/reserve.js";

@@ -5,7 +5,7 @@
  * part plan, content type and caller (`sub`: the session's user segment, or "" with AUTH_MODE=none).
  */
 import { sign } from "hono/jwt";
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { SignerError } from "../http/errors.js";
 import { derivedHmacKey } from "../auth/hmac-keys.js";
 import { unverifiedClaim, verifyAt } from "../auth/jwt.js";

@@ -3,7 +3,7 @@
  * stateless: the Worker initiates, lists, completes and aborts itself; the client only sends parts, each signed for
  * its number, the upload, the host and its exact length. What the upload may be lives in the upload token.
  */
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { keyTimeAt, securityTokenHeaders, signRequest } from "../cos/index.js";
 import { callCos, cosError, queryString, xmlBlocks, xmlText } from "../cos-api/client.js";
 import { objectLocation } from "../cos-api/object-location.js";

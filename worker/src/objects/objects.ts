@@ -3,7 +3,7 @@
  * COS keys, and presigned GET URLs of it for private buckets.
  */
 import { sign } from "hono/jwt";
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { keyTimeAt, presignUrl } from "../cos/index.js";
 import { callCos } from "../cos-api/client.js";
 import { objectLocation } from "../cos-api/object-location.js";

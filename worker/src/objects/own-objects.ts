@@ -2,7 +2,7 @@
  * The routes about one of the caller's own objects: its receipt, a read URL, its deletion, and the caller's lists and
  * usage from the ledger.
  */
-import type { SignerConfig, UploadProfile } from "../config.js";
+import type { SignerConfig, UploadProfile } from "../config/index.js";
 import { SignerError } from "../http/errors.js";
 import { keyPrefixFor } from "../uploads/object-key.js";
 import { booksOf, type Caller, requiredBooks } from "../uploads/reserve.js";

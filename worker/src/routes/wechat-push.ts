@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type AppEnv, inBackground, surface } from "../http/context.js";
-import { signerConfig } from "../config.js";
+import { signerConfig } from "../config/index.js";
 import { ModerationError, SignerError } from "../http/errors.js";
 import { applyAuditCallback, applyVerdict, type Moderation } from "../moderation/index.js";
 import { requestIdOf } from "../http/respond.js";

@@ -3,7 +3,7 @@
  * `getAuthorization(options, callback)`. This decides whether to sign exactly the request described — one an uploader
  * needs, on the caller's own key — and signs it, so that the signature is good for that one request only.
  */
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { keyTimeAt, signRequest } from "../cos/index.js";
 import { objectLocation } from "../cos-api/object-location.js";
 import { InvalidRequestError, SignerError } from "../http/errors.js";

@@ -3,7 +3,7 @@
  * with a policy that allows only an uploader's actions, only on the caller's own space, with the
  * profile's size limit on every request that carries a body. Kept per caller until shortly before they expire.
  */
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { SignerError } from "../http/errors.js";
 import { mediaTypesOf } from "../uploads/media-types.js";
 import { MAX_PART_SIZE } from "../multipart/parts.js";

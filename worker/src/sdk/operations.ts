@@ -2,7 +2,7 @@
  * What Tencent's SDKs ask the signer for through their getAuthorization hook: a key to upload to, one request's
  * signature, or temporary keys for the caller's own space.
  */
-import type { SignerConfig, UploadProfile } from "../config.js";
+import type { SignerConfig, UploadProfile } from "../config/index.js";
 import { SignerError } from "../http/errors.js";
 import { UPLOAD_TOKEN_TTL_SECONDS } from "../multipart/index.js";
 import { ownKey } from "../objects/objects.js";

@@ -3,7 +3,7 @@
  * Seed-compatible shapes follow the fields read by Tencent's Mini Program sample (436/30934); the v1 descriptor
  * carries everything a client sends, so it assembles no strings.
  */
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { createPostForm, keyTimeAt, type KeyTime, securityTokenHeaders, signRequest } from "../cos/index.js";
 import { objectLocation } from "../cos-api/object-location.js";
 

@@ -2,7 +2,7 @@
  * The upload permissions the routes hand out: the seed's `GET /put-sign` and `/post-policy`, and `POST /v1/uploads`.
  * Each picks the key, reserves its bytes, then signs.
  */
-import type { SignerConfig, UploadMethod } from "../config.js";
+import type { SignerConfig, UploadMethod } from "../config/index.js";
 import { postDescriptor, putDescriptor, seedPostPolicy, seedPutSign, type PostDescriptor, type PutDescriptor } from "./descriptors.js";
 import { keyPrefixFor, newObjectKey, normalizeExtension } from "./object-key.js";
 import { type Caller, reserve, signatureExpiry } from "./reserve.js";

@@ -1,5 +1,5 @@
 /** What a client asks for — profile, suffix, method, size, type — checked field by field, each mistake with its code. */
-import { DEFAULT_PROFILE, type SignerConfig, type UploadMethod, type UploadProfile } from "../config.js";
+import { DEFAULT_PROFILE, type SignerConfig, type UploadMethod, type UploadProfile } from "../config/index.js";
 import { InvalidRequestError } from "../http/errors.js";
 import { ACTIVE_MEDIA_TYPE, DEFAULT_MEDIA_TYPE, MEDIA_FAMILY, MEDIA_TYPE, mediaTypesOf, ruleAllows } from "./media-types.js";
 import { normalizeExtension } from "./object-key.js";

@@ -2,7 +2,7 @@
  * Who asks, as the domain sees it, and the bytes a new object may take, reserved in the caller's books before it is
  * signed (a host without a ledger store keeps no books and reserves nothing).
  */
-import type { UploadProfile } from "../config.js";
+import type { UploadProfile } from "../config/index.js";
 import { type Ledger, ledgerOff, limitsOf, quotaExceeded, type UserLedger } from "../ledger/index.js";
 import type { ModerationDesk } from "../moderation/index.js";
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
-import { parseConfig, type SignerEnv } from "../../src/config.js";
+import { parseConfig, type SignerEnv } from "../../src/config/index.js";
 import { uploaderPolicy } from "../../src/sdk/credentials.js";
 import { authorizationFields, baseEnv as routesOff, type ErrorBody, login, postJson, wechatEnv as sessionsRoutesOff } from "../helpers.js";
 

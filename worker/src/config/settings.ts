@@ -6,7 +6,7 @@
  * docs/configuration.md's tables and wrangler.toml's [vars] equal to them.
  */
 import * as v from "valibot";
-import { lazily } from "./lazily.js";
+import { lazily } from "../schemas/lazily.js";
 
 export interface Setting<T = unknown> {
   /** The environment variable: a [vars] entry of wrangler.toml, or a secret. */

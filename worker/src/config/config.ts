@@ -4,11 +4,11 @@
  * response or a log.
  */
 import * as v from "valibot";
-import type { Credentials } from "./cos/index.js";
-import { ConfigError } from "./http/errors.js";
-import { PROFILES, PROFILES_RULE, SETTINGS, type Setting } from "./schemas/config.js";
-import type { StsSettings } from "./sdk/credentials.js";
-import { type ModerationSettings, parseModeration } from "./moderation/settings.js";
+import type { Credentials } from "../cos/index.js";
+import { ConfigError } from "../http/errors.js";
+import { PROFILES, PROFILES_RULE, SETTINGS, type Setting } from "./settings.js";
+import type { StsSettings } from "../sdk/credentials.js";
+import { type ModerationSettings, parseModeration } from "../moderation/settings.js";
 
 export const DEFAULT_PROFILE = "default";
 /** SecretIds starting with this are the committed dev placeholders (dev/local.env): never real keys. */
