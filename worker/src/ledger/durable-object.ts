@@ -73,12 +73,17 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
 
   /** `profile` and `user` name the object's books once, for the alarm's HEADs and moderation checks. */
   async reserve(request: ReserveRequest, profile: string, user = ""): Promise<ReserveResult> {
-    const existing = this.row(request.key);
-    if (existing) return { bytes: existing.bytes };
-    const totals = this.sql.exec<{ used: number; reserved: number }>("SELECT used, reserved FROM totals").one();
     const day = dayOf(request.now);
-    const today = this.sql.exec<{ bytes: number }>("SELECT bytes FROM days WHERE day = ?", day).toArray()[0]?.bytes ?? 0;
-    const result = grant(request, { ...totals, today });
+    // One statement for all a reservation reads: each exec is a crossing into SQLite with its own cost.
+    const books = this.sql
+      .exec<{ existing: number | null; used: number; reserved: number; today: number }>(
+        "SELECT (SELECT bytes FROM objects WHERE key = ?) AS existing, used, reserved, IFNULL((SELECT bytes FROM days WHERE day = ?), 0) AS today FROM totals",
+        request.key,
+        day,
+      )
+      .one();
+    if (books.existing !== null) return { bytes: books.existing };
+    const result = grant(request, books);
     if (!("bytes" in result)) return result;
     this.sql.exec(
       "INSERT INTO objects VALUES (?, ?, ?, ?, 'reserved', ?, ?, ?)",
