@@ -4,10 +4,9 @@
  * Each answers what its sender expects (`success`, the echostr); a refused push changes nothing and gets a 4xx.
  */
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { type AppEnv, inBackground, surface } from "../http/context.js";
-import { signerConfig } from "../config/index.js";
-import { ModerationError, SignerError } from "../http/errors.js";
+import { bodyUpTo } from "../http/body.js";
+import { type AppEnv, configOf, inBackground, surface } from "../http/context.js";
+import { ModerationError } from "../http/errors.js";
 import { applyAuditCallback, applyVerdict, type Moderation } from "../moderation/index.js";
 import { requestIdOf } from "../http/respond.js";
 import { type PushKey, pushKey } from "../wechat/push-crypto.js";
@@ -20,15 +19,10 @@ const keyOf = (encodingAesKey: string) => {
   return key;
 };
 
-const pushBody = bodyLimit({
-  maxSize: 65_536,
-  onError: () => {
-    throw new SignerError("body_too_large", "a push is at most 64 KB");
-  },
-});
+const pushBody = bodyUpTo(65_536);
 
 function moderationOf(c: Context<AppEnv>): Moderation {
-  const config = signerConfig(c.env);
+  const config = configOf(c);
   const ledger = c.get("ledger");
   const desk = c.get("desk");
   if (!ledger || !desk) throw new ModerationError("push_off", "moderation is off: this host has no ledger or moderation store");
@@ -41,7 +35,7 @@ function afterAnswer(c: Context<AppEnv>, work: Promise<void> | undefined): void 
 }
 
 function pushToken(c: Context<AppEnv>): string {
-  const token = signerConfig(c.env).moderation.pushToken;
+  const token = configOf(c).moderation.pushToken;
   if (token === undefined) throw new ModerationError("push_off", "the message push is off: set WX_PUSH_TOKEN (and WX_PUSH_AES_KEY)");
   return token;
 }
@@ -52,7 +46,7 @@ wechatPush.get("/v1/wechat/push", async (c) => c.text(await serverCheck(pushToke
 
 wechatPush.post("/v1/wechat/push", pushBody, async (c) => {
   const token = pushToken(c);
-  const config = signerConfig(c.env);
+  const config = configOf(c);
   if (config.auth.mode !== "wechat") throw new ModerationError("push_off", "the message push needs AUTH_MODE=wechat and WX_APPID");
   const aesKey = config.moderation.pushAesKey;
   const event = await openPush({ token, key: aesKey === undefined ? undefined : await keyOf(aesKey), appId: config.auth.appId }, new URL(c.req.url).searchParams, await c.req.text());
