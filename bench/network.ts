@@ -207,10 +207,8 @@ for (const profile of PROFILES) {
     }
   }
 }
-await emulator.close();
-await rm(dataDir, { recursive: true, force: true });
 
-const lines = ["| link (uplink, RTT) | file | client | runs | succeeded | time (median) | floor ÷ time | requests | uplink bytes beyond the file |", "|---|---|---|---|---|---|---|---|---|"];
+const lines = ["| link (uplink, RTT) | file | client | runs | succeeded | time: median (range) | floor ÷ time | requests | uplink bytes beyond the file |", "|---|---|---|---|---|---|---|---|---|"];
 for (const profile of PROFILES) {
   for (const size of CELLS[profile.name] ?? []) {
     for (const client of CLIENTS) {
@@ -221,7 +219,7 @@ for (const profile of PROFILES) {
       const mean = (pick: (run: Run) => number) => cell.reduce((sum, run) => sum + pick(run), 0) / cell.length;
       const link = `${profile.name} (${profile.uplinkBitsPerSecond / Mbit} Mbit/s, ${profile.rttMs} ms)`;
       lines.push(
-        `| ${link} | ${label(size)} | ${client} | ${cell.length} | ${cell.filter((run) => run.ok).length} | ${median.toFixed(2)} s | ${(cell[0]!.floorSeconds / median).toFixed(2)} | ${mean((run) => run.requests).toFixed(0)} | ${(mean((run) => run.wastedBytes) / MiB).toFixed(2)} MiB |`,
+        `| ${link} | ${label(size)} | ${client} | ${cell.length} | ${cell.filter((run) => run.ok).length} | ${median.toFixed(2)} s${cell.length > 1 ? ` (${times[0]!.toFixed(1)}–${times.at(-1)!.toFixed(1)})` : ""} | ${(cell[0]!.floorSeconds / median).toFixed(2)} | ${mean((run) => run.requests).toFixed(0)} | ${(mean((run) => run.wastedBytes) / MiB).toFixed(2)} MiB |`,
       );
     }
   }
@@ -231,3 +229,6 @@ const table = lines.join("\n");
 const subset = values.only || values.runs || values.clients;
 await writeFile(join(import.meta.dirname, subset ? `results/network-${Date.now()}.json` : "results/network.json"), `${JSON.stringify({ date: new Date().toISOString(), mode: full ? "full" : "quick", runs, table }, null, 2)}\n`);
 process.stdout.write(`${table}\n`);
+// After the results are safe: the emulator may still be finishing a write in its folder.
+await emulator.close();
+await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });

@@ -277,13 +277,14 @@ export function createUploader(options: UploaderOptions) {
       ask,
       retrying,
       progressed,
-      stopped: () => !!stopped,
       interrupt(error: UploadError) {
-        for (const cancel of [...cancels]) cancel(error);
+        cancels.forEach((cancel) => cancel(error));
       },
+      /** Stops every call, now and later; true the first time. */
       stop(error = networkError("aborted")) {
-        stopped ??= error;
-        op.interrupt(stopped);
+        const first = !stopped;
+        op.interrupt((stopped ??= error));
+        return first;
       },
     };
     return op;
@@ -338,13 +339,12 @@ export function createUploader(options: UploaderOptions) {
 
     const post = (descriptor: Descriptor, size: number) =>
       call<void>((done, fail) => {
-        let watchdog: ReturnType<typeof setTimeout> | undefined;
-        // No progress event for stallMs: the POST is stalled.
-        const watch = () => {
-          if (watchdog) clearTimeout(watchdog);
-          watchdog = setTimeout(() => (fail(networkError("uploadFile:fail timeout")), task.abort()), stallMs);
-        };
-        const settle = (then: () => void) => (watchdog && clearTimeout(watchdog), then());
+        // No progress event for stallMs while bytes are left to hand over: the POST is stalled. Once all are handed
+        // over, what the socket still buffers drains at the link's pace (many seconds of it on a slow link) with no
+        // event: the request's own timeout covers that and the answer.
+        const stalled = () => (fail(networkError("uploadFile:fail timeout")), task.abort());
+        let watchdog = setTimeout(stalled, stallMs);
+        const settle = (then: () => void) => (clearTimeout(watchdog), then());
         const task = wx().uploadFile({
           url: descriptor.url,
           filePath: request.filePath,
@@ -354,12 +354,12 @@ export function createUploader(options: UploaderOptions) {
           success: ({ statusCode, data }) => settle(() => (statusCode < 300 ? done() : fail(cosError(statusCode, data)))),
           fail: (error) => settle(() => fail(networkError(error.errMsg))),
         });
-        task.onProgressUpdate((p) => {
-          watch();
+        task.onProgressUpdate(({ totalBytesSent: sent, totalBytesExpectedToSend: total }) => {
+          clearTimeout(watchdog);
+          if (sent < total) watchdog = setTimeout(stalled, stallMs);
           progressed();
-          progress(p.totalBytesSent, p.totalBytesExpectedToSend);
+          progress(sent, total);
         });
-        watch();
         return task;
       });
 
@@ -497,9 +497,7 @@ export function createUploader(options: UploaderOptions) {
     return Object.assign(task, {
       abort() {
         // Once: a second abort() has nothing left to stop or to abort on COS.
-        if (op.stopped()) return;
-        op.stop();
-        if (pending) cancelPending(pending);
+        if (op.stop() && pending) cancelPending(pending);
       },
     });
   }

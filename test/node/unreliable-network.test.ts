@@ -47,6 +47,7 @@ beforeEach(async () => {
   cosProxy.resetEachPartOnce = false;
   cosProxy.corruptPart = undefined;
   cosProxy.resetNextUpload = false;
+  cosProxy.answerDelayMs = 0;
   emulator.setPartDelay(0);
 });
 
@@ -120,6 +121,19 @@ describe("uploads over a network that fails", () => {
     expect((await stored(later.key))?.equals(smaller)).toBe(true);
     // An uploader that saw no cut sends the same file in one POST.
     expect((await uploaderWith().upload({ filePath: second, size: smaller.length })).method).toBe("POST");
+  }, 60_000);
+
+  it("a POST whose bytes are all handed over is not cut as stalled while its answer takes longer than stallMs", async () => {
+    const bytes = randomBytes(2 * MiB);
+    const filePath = await files.write("slow-answer.mp4", bytes);
+    // As on a slow link: the socket took every byte at once (the last progress event says 100 %), COS's answer comes
+    // 1.5 s later.
+    cosProxy.answerDelayMs = 1500;
+    const uploads = emulator.log.length;
+    const result = await uploaderWith({ stallMs: 700 }).upload({ filePath, size: bytes.length });
+    expect(result.method).toBe("POST");
+    expect(emulator.log.slice(uploads).filter((entry) => entry.method === "POST")).toHaveLength(1);
+    expect((await stored(result.key))?.equals(bytes)).toBe(true);
   }, 60_000);
 
   it("an outage shorter than giveUpAfterMs is waited out: the upload completes", async () => {

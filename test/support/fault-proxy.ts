@@ -15,6 +15,8 @@ export interface FaultProxy {
    * random 64–900 KiB of it.
    */
   resetEachPartOnce: boolean;
+  /** Every answer's bytes held this long (a link whose last bytes and answer take a while). Default 0. */
+  answerDelayMs: number;
   /** The next PUT or POST that carries more than 64 KiB has its connection reset there (then this turns false). */
   resetNextUpload: boolean;
   /** Flip one byte 50 KiB into the body of the first PUT of this part number (once). */
@@ -46,7 +48,9 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       upstream.destroy();
     };
     client.on("close", () => (sockets.delete(client), upstream.destroy()));
-    upstream.on("close", () => (sockets.delete(upstream), client.destroy()));
+    // Answers (and the end of the connection) pass after answerDelayMs.
+    const later = (action: () => void) => (proxy.answerDelayMs ? void setTimeout(action, proxy.answerDelayMs) : action());
+    upstream.on("close", () => (sockets.delete(upstream), later(() => client.destroy())));
     client.on("error", () => upstream.destroy());
     upstream.on("error", () => client.destroy());
     // Bytes of this connection's client stream, and where a fault is due (Infinity: none).
@@ -88,7 +92,8 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       if (!upstream.write(chunk)) client.pause();
     });
     upstream.on("drain", () => client.resume());
-    upstream.pipe(client);
+    upstream.on("data", (chunk: Buffer) => later(() => client.destroyed || client.write(chunk)));
+    upstream.on("end", () => later(() => client.end()));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -106,6 +111,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     resets: [],
     corrupted: [],
     resetNextUpload: false,
+    answerDelayMs: 0,
     outage(ms) {
       downUntil = Date.now() + ms;
       for (const socket of sockets) socket.destroy();
