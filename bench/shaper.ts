@@ -100,6 +100,9 @@ export class Link {
         pump();
       };
       client.on("data", (chunk: Buffer) => {
+        // Cut: what the phone sends until the reset reaches it goes nowhere and takes no turn on the uplink (holding it
+        // for the rest of this connection's queue would charge every reset up to QUEUE_LIMIT of link time).
+        if (resetAt === -1) return;
         if (REQUEST_LINE.test(chunk.toString("latin1", 0, 8))) stats.requests++;
         for (let offset = 0; offset < chunk.length; offset += SLICE) {
           const slice = chunk.subarray(offset, offset + SLICE);
@@ -116,7 +119,7 @@ export class Link {
           outbox.push({ slice, due: Math.max(leaves, heldUntil) + half, reset });
           if (outbox.length === 1) pump();
           if (reset) {
-            resetAt = Infinity;
+            resetAt = -1;
             break;
           }
         }

@@ -34,7 +34,10 @@ export interface UploaderOptions {
   stallMs?: number;
   /** Parts of a multipart upload in flight at once (WeChat allows 10 requests). Default 3. */
   concurrency?: number;
-  /** First retry delay, doubled after each failure without progress up to 4 s, with jitter. Default 500 ms. */
+  /**
+   * The first failure since bytes last landed is retried at once; the next after this delay, doubled after each
+   * further failure without progress up to 4 s, with jitter. Default 500 ms.
+   */
   backoffMs?: number;
   /** A file of known size above this goes multipart at once, so a dropped connection costs one part. Default 4 MiB. */
   multipartAboveBytes?: number;
@@ -147,6 +150,9 @@ export function createUploader(options: UploaderOptions) {
   let token: Promise<string> | undefined;
   // Bytes a second one request carried, as parts landed (0: not measured yet). Fits part sizes and timeouts.
   let rate = 0;
+  // A single upload of this uploader was cut on the way (a dropped connection, a timeout, the app hidden): its next try,
+  // and later uploads above 1 MiB, go part by part, so that the next cut costs one part.
+  let drops = false;
   // Each upload under way, by file path: a new upload of the same file first stops the old one and waits for it.
   const running = new Map<string, { op: ReturnType<typeof operation>; settled: Promise<unknown> }>();
   // While the app is in the background: resolves when it is shown again.
@@ -206,9 +212,9 @@ export function createUploader(options: UploaderOptions) {
         wx().request({ url, method, header, data, timeout, success: done, fail: (error) => fail(networkError(error.errMsg)) }),
       );
 
-    // POSTs JSON to the signer; anything but 200 becomes the signer's coded error.
+    // POSTs JSON to the signer (wx.request's default Content-Type); anything but 200 becomes the signer's coded error.
     const askSigner = async <T>(path: string, data: Record<string, unknown>, header: Record<string, string>): Promise<T> => {
-      const { statusCode, data: body, header: headers = {} } = await send(`${signer}${path}`, "POST", { "Content-Type": "application/json", ...header }, data);
+      const { statusCode, data: body, header: headers = {} } = await send(`${signer}${path}`, "POST", header, data);
       if (statusCode === 200) return body as T;
       const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
       const retryAfter = Number(headers["Retry-After"] ?? headers["retry-after"]);
@@ -256,7 +262,8 @@ export function createUploader(options: UploaderOptions) {
           if (!(error instanceof UploadError) || stopped) throw error;
           if (error.code === "paused") continue;
           const { retryAfter } = error;
-          const wait = retryAfter! >= 0 ? retryAfter! * 1000 : Math.min(backoff * 2 ** failures++, 4000) * (0.5 + Math.random() / 2);
+          // The first failure since bytes last landed (a dropped connection) is retried at once, on a new connection.
+          const wait = retryAfter! >= 0 ? retryAfter! * 1000 : failures++ && Math.min((backoff * 2 ** failures) / 4, 4000) * (0.5 + Math.random() / 2);
           const retry = error.retryable || (retry403 && error.status === 403);
           if (!retry || tries >= maxAttempts || wait > 60000 || Date.now() + wait - lastProgress > giveUpAfter) throw error;
           await sleep(wait);
@@ -270,13 +277,14 @@ export function createUploader(options: UploaderOptions) {
       ask,
       retrying,
       progressed,
-      stopped: () => !!stopped,
       interrupt(error: UploadError) {
-        for (const cancel of [...cancels]) cancel(error);
+        cancels.forEach((cancel) => cancel(error));
       },
+      /** Stops every call, now and later; true the first time. */
       stop(error = networkError("aborted")) {
-        stopped ??= error;
-        op.interrupt(stopped);
+        const first = !stopped;
+        op.interrupt((stopped ??= error));
+        return first;
       },
     };
     return op;
@@ -331,13 +339,12 @@ export function createUploader(options: UploaderOptions) {
 
     const post = (descriptor: Descriptor, size: number) =>
       call<void>((done, fail) => {
-        let watchdog: ReturnType<typeof setTimeout> | undefined;
-        // No progress event for stallMs: the POST is stalled.
-        const watch = () => {
-          if (watchdog) clearTimeout(watchdog);
-          watchdog = setTimeout(() => (fail(networkError("uploadFile:fail timeout")), task.abort()), stallMs);
-        };
-        const settle = (then: () => void) => (watchdog && clearTimeout(watchdog), then());
+        // No progress event for stallMs while bytes are left to hand over: the POST is stalled. Once all are handed
+        // over, what the socket still buffers drains at the link's pace (many seconds of it on a slow link) with no
+        // event: the request's own timeout covers that and the answer.
+        const stalled = () => (fail(networkError("uploadFile:fail timeout")), task.abort());
+        let watchdog = setTimeout(stalled, stallMs);
+        const settle = (then: () => void) => (clearTimeout(watchdog), then());
         const task = wx().uploadFile({
           url: descriptor.url,
           filePath: request.filePath,
@@ -347,12 +354,12 @@ export function createUploader(options: UploaderOptions) {
           success: ({ statusCode, data }) => settle(() => (statusCode < 300 ? done() : fail(cosError(statusCode, data)))),
           fail: (error) => settle(() => fail(networkError(error.errMsg))),
         });
-        task.onProgressUpdate((p) => {
-          watch();
+        task.onProgressUpdate(({ totalBytesSent: sent, totalBytesExpectedToSend: total }) => {
+          clearTimeout(watchdog);
+          if (sent < total) watchdog = setTimeout(stalled, stallMs);
           progressed();
-          progress(p.totalBytesSent, p.totalBytesExpectedToSend);
+          progress(sent, total);
         });
-        watch();
         return task;
       });
 
@@ -366,13 +373,12 @@ export function createUploader(options: UploaderOptions) {
       // An empty file goes as a form: the signer never signs an empty PUT (the shape of a copy).
       const how = size === 0 ? "post" : method;
       const descriptor = await ask<Descriptor>("/v1/uploads", { ...terms(size), method: how });
-      if (how === "put") {
-        data ??= await readFile();
-        await put(descriptor.url, descriptor.headers, data, tries);
-        progress(data.byteLength, data.byteLength);
-      } else {
-        await post(descriptor, size ?? 0);
-      }
+      await (how === "put" ? put(descriptor.url, descriptor.headers, (data ??= await readFile()), tries).then(() => progress(size!, size!)) : post(descriptor, size ?? 0)).catch(
+        (error: UploadError) => {
+          drops ||= error.source === "network";
+          throw error;
+        },
+      );
       return { key: descriptor.key, url: descriptor.objectUrl, method: descriptor.method };
     }
 
@@ -466,14 +472,16 @@ export function createUploader(options: UploaderOptions) {
       const previous = running.get(request.filePath);
       previous?.op.stop();
       await previous?.settled;
-      // Known to be large, or already under way as multipart: part by part from the start.
-      // Multipart where it pays (or where a pending upload waits), one PUT/POST where the signer has multipart off;
-      // a single upload the signer sends to multipart goes there.
-      if (size && (size > (options.multipartAboveBytes ?? 4 * MiB) || (wx().getStorageSync(storeKey) as Partial<PendingUpload>).size === size)) {
-        const done = await multipart(size).catch(unless("multipart_off"));
-        if (done) return done;
-      }
-      return retrying(single).catch((error) => {
+      // Multipart where it pays — a large file, a pending upload of this file, above 1 MiB once a single upload was cut
+      // on the way (then its next try too) — unless the signer has multipart off; a single upload the signer sends to
+      // multipart goes there.
+      let off = false;
+      const partwise = () =>
+        !off &&
+        !!size &&
+        (size > (drops ? MiB : (options.multipartAboveBytes ?? 4 * MiB)) || (wx().getStorageSync(storeKey) as Partial<PendingUpload>).size === size) &&
+        multipart(size).catch((error) => void (off = !unless("multipart_off")(error)));
+      return (await partwise()) || retrying(async (tries) => (await partwise()) || single(tries)).catch((error) => {
         if (size === undefined) throw error;
         unless("multipart_required")(error);
         return multipart(size);
@@ -489,9 +497,7 @@ export function createUploader(options: UploaderOptions) {
     return Object.assign(task, {
       abort() {
         // Once: a second abort() has nothing left to stop or to abort on COS.
-        if (op.stopped()) return;
-        op.stop();
-        if (pending) cancelPending(pending);
+        if (op.stop() && pending) cancelPending(pending);
       },
     });
   }

@@ -46,6 +46,8 @@ beforeEach(async () => {
   await rm(join(files.dir, "uploads.json"), { force: true });
   cosProxy.resetEachPartOnce = false;
   cosProxy.corruptPart = undefined;
+  cosProxy.resetNextUpload = false;
+  cosProxy.answerDelayMs = 0;
   emulator.setPartDelay(0);
 });
 
@@ -73,6 +75,65 @@ describe("uploads over a network that fails", () => {
     expect((await stored(result.key))?.equals(bytes)).toBe(true);
     expect(cosProxy.resets.slice(before).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(landed(result.key).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  }, 60_000);
+
+  it("a dropped connection is retried at once while parts land; failures without progress wait the backoff", async () => {
+    const bytes = randomBytes(4 * MiB + 5);
+    const filePath = await files.write("at-once.mp4", bytes);
+    cosProxy.resetEachPartOnce = true;
+    const from = cosProxy.partRequests.length;
+    // One part at a time, so each reset follows a landed part.
+    const result = await uploaderWith({ backoffMs: 20_000, concurrency: 1 }).upload({ filePath, size: bytes.length, method: "put" });
+    expect((await stored(result.key))?.equals(bytes)).toBe(true);
+    const tries = (n: number) => cosProxy.partRequests.slice(from).filter((request) => request.partNumber === n).map((request) => request.at);
+    // Each full part's second try left as soon as its first was cut, not after 2–4 s of backoff (20 s, capped at 4 s,
+    // with jitter; part 5, 5 bytes, is never cut).
+    for (let n = 1; n <= 4; n++) {
+      const [first, second] = tries(n);
+      expect(second! - first!).toBeLessThan(1500);
+    }
+    // Part 2 refused twice (503) after part 1 landed: the second try at once, the third after 1–2 s of backoff.
+    cosProxy.resetEachPartOnce = false;
+    const again = cosProxy.partRequests.length;
+    await uploaderWith({ backoffMs: 2000, concurrency: 1 }).upload({ filePath, size: bytes.length, method: "put", onProgress: onFirstBytes(() => emulator.failNext(503, 2)) });
+    const [first, second, third] = cosProxy.partRequests.slice(again).filter((request) => request.partNumber === 2).map((request) => request.at);
+    expect(second! - first!).toBeLessThan(900);
+    expect(third! - second!).toBeGreaterThanOrEqual(1000);
+  }, 60_000);
+
+  it("a single upload cut on the way goes on part by part, and so do the uploader's later uploads above 1 MiB", async () => {
+    const bytes = randomBytes(3 * MiB + 7);
+    const filePath = await files.write("cut-single.mp4", bytes);
+    cosProxy.resetNextUpload = true;
+    const uploader = uploaderWith();
+    // Below multipartAboveBytes (4 MiB): one POST first, cut after 64 KiB, then four parts.
+    const result = await uploader.upload({ filePath, size: bytes.length });
+    expect(cosProxy.resetNextUpload).toBe(false);
+    expect(result.method).toBe("PUT");
+    expect(landed(result.key).sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
+    expect((await stored(result.key))?.equals(bytes)).toBe(true);
+    const smaller = randomBytes(2 * MiB);
+    const second = await files.write("after-cut.mp4", smaller);
+    // Multipart at once (its part size fitted to the rate the first upload's parts landed at: here, loopback's).
+    const later = await uploader.upload({ filePath: second, size: smaller.length });
+    expect(later.method).toBe("PUT");
+    expect(landed(later.key).length).toBeGreaterThan(0);
+    expect((await stored(later.key))?.equals(smaller)).toBe(true);
+    // An uploader that saw no cut sends the same file in one POST.
+    expect((await uploaderWith().upload({ filePath: second, size: smaller.length })).method).toBe("POST");
+  }, 60_000);
+
+  it("a POST whose bytes are all handed over is not cut as stalled while its answer takes longer than stallMs", async () => {
+    const bytes = randomBytes(2 * MiB);
+    const filePath = await files.write("slow-answer.mp4", bytes);
+    // As on a slow link: the socket took every byte at once (the last progress event says 100 %), COS's answer comes
+    // 1.5 s later.
+    cosProxy.answerDelayMs = 1500;
+    const uploads = emulator.log.length;
+    const result = await uploaderWith({ stallMs: 700 }).upload({ filePath, size: bytes.length });
+    expect(result.method).toBe("POST");
+    expect(emulator.log.slice(uploads).filter((entry) => entry.method === "POST")).toHaveLength(1);
+    expect((await stored(result.key))?.equals(bytes)).toBe(true);
   }, 60_000);
 
   it("an outage shorter than giveUpAfterMs is waited out: the upload completes", async () => {
