@@ -83,6 +83,18 @@ describe("content moderation on Workers", () => {
     expect((await get()).status).toBe(200);
   });
 
+  it("serves nothing uploaded but not yet settled: a reserved key's read URL and GetObject are pending", async () => {
+    const { token } = await login("mod-reserved");
+    const signed = await call("/v1/uploads", token, { ext: "jpg", size: 3 });
+    expect(signed.status).toBe(200);
+    const key = signed.body.key as string;
+    expect((await call("/v1/objects/list", token, {})).body.objects).toMatchObject([{ key, state: "reserved" }]);
+    const read = await call("/v1/objects/url", token, { key });
+    expect([read.status, read.body.error?.code]).toEqual([403, "moderation_pending"]);
+    const get = await call("/v1/cos/authorization", token, { Bucket: vars.COS_BUCKET, Region: vars.COS_REGION, Method: "get", Key: key, Pathname: `/${key}`, Headers: { Host: BUCKET_HOST } });
+    expect([get.status, get.body.error?.code]).toEqual([403, "moderation_pending"]);
+  });
+
   it("gives no temporary keys in a moderated profile: they would read what moderation has not passed", async () => {
     const { token } = await login("mod-keys");
     const { status, body } = await call("/v1/cos/credentials", token, {});
