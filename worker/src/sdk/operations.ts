@@ -57,7 +57,12 @@ export async function authorizeSdkCall(caller: Caller, call: SdkCall, now: Date)
     );
   }
   if (terms.operation === "GetObject") await checkServable(booksOf(caller, profile), profile, terms.key);
-  return authorizeSdkRequest(profile, terms, now);
+  let reservedBytes: number | undefined;
+  if (terms.operation === "CompleteMultipartUpload") {
+    const held = await booksOf(caller, profile)?.get(terms.key);
+    if (held?.state === "reserved") reservedBytes = held.size;
+  }
+  return authorizeSdkRequest(profile, terms, now, reservedBytes);
 }
 
 /** `POST /v1/cos/credentials`: temporary keys for the caller's whole space. */
