@@ -95,6 +95,15 @@ describe("content moderation on Workers", () => {
     expect([get.status, get.body.error?.code]).toEqual([403, "moderation_pending"]);
   });
 
+  it("signs no SDK PutObject over a settled object, which would swap passed content unchecked and pass the quota", async () => {
+    const { token, user } = await login("mod-overwrite");
+    const key = `uploads/${user}/2026/12/02/${"cd".repeat(16)}.jpg`;
+    await durableLedger(env.LEDGER).of("default", user).commit(key, 3, "image/jpeg", Date.now(), "stored");
+    const overwritable = { UPLOAD_PROFILES: JSON.stringify({ default: { bucket: vars.COS_BUCKET, forbidOverwrite: false } }) };
+    const put = await call("/v1/cos/authorization", token, { Bucket: vars.COS_BUCKET, Region: vars.COS_REGION, Method: "put", Key: key, Pathname: `/${key}`, Headers: { Host: BUCKET_HOST, "Content-Length": "1000" } }, overwritable);
+    expect([put.status, put.body.error?.code]).toEqual([409, "upload_exists"]);
+  });
+
   it("gives no temporary keys in a moderated profile: they would read what moderation has not passed", async () => {
     const { token } = await login("mod-keys");
     const { status, body } = await call("/v1/cos/credentials", token, {});
