@@ -122,6 +122,12 @@ describe("content moderation on Workers", () => {
     expect(await refused({ WX_PUSH_AES_KEY: "too-short" })).toEqual([500, "config_invalid", expect.stringMatching(/^WX_PUSH_AES_KEY /)]);
     expect(await refused({}, false)).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_MODERATION needs a ledger store/)]);
     expect((await app.request("https://signer.example/healthz", {}, { ...vars, AUTH_MODE: "none", UPLOAD_MODERATION: "cos" })).status).toBe(200);
+    // An unmoderated profile over the same keys would sign reads (and temporary keys) of what moderation holds back.
+    const beside = (open: Record<string, unknown>) => JSON.stringify({ default: { bucket: vars.COS_BUCKET }, open: { bucket: vars.COS_BUCKET, moderation: "off", ...open } });
+    expect(await refused({ UPLOAD_PROFILES: beside({}) })).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_PROFILES\.open\.keyPrefix .*"default"/)]);
+    expect(await refused({ UPLOAD_PROFILES: beside({ keyPrefix: "" }) })).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_PROFILES\.open\.keyPrefix /)]);
+    expect((await app.request("https://signer.example/healthz", {}, { ...vars, UPLOAD_PROFILES: beside({ keyPrefix: "open" }) })).status).toBe(200);
+    expect((await app.request("https://signer.example/healthz", {}, { ...vars, UPLOAD_PROFILES: beside({ bucket: "otherbucket-1250000000" }) })).status).toBe(200);
   });
 });
 
