@@ -116,6 +116,16 @@ describe("the ledger in Redis, shared by two instances", () => {
     expect(await usage(token)).toMatchObject({ usedBytes: 0, reservedBytes: 1000, quotaBytes: 1000, dailyUsedBytes: 1000, dailyBytes: 1500, files: 0 });
   });
 
+  it("keeps a deleted reservation's bytes until its signature expires: the signed PUT could still land", async () => {
+    const token = await login("delete-reserved");
+    const signed = (await post(0, "/v1/uploads", { ext: "jpg", size: 1000 }, token)).body as Descriptor;
+    expect((await post(1, "/v1/objects/delete", { key: signed.key }, token)).body).toEqual({ deleted: true });
+    // Were the bytes freed, a second signature would fit while the first still uploads: 2000 bytes for a quota of 1000.
+    expect((await post(0, "/v1/uploads", { ext: "jpg", size: 1000 }, token)).body.error).toMatchObject({ code: "quota_exceeded", message: expect.stringContaining("quotaBytes") });
+    await putTo(signed, new Uint8Array(1000));
+    expect(await usage(token)).toMatchObject({ reservedBytes: 1000 });
+  });
+
   it("keeps its books across a Redis restart, and signs again once Redis is back", async () => {
     const token = await login("restart");
     expect((await post(0, "/v1/uploads", { ext: "jpg", size: 600 }, token)).status).toBe(200);
