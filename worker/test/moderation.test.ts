@@ -95,11 +95,12 @@ describe("content moderation on Workers", () => {
     expect([get.status, get.body.error?.code]).toEqual([403, "moderation_pending"]);
   });
 
-  it("signs no SDK PutObject over a settled object, which would swap passed content unchecked and pass the quota", async () => {
+  it("signs no SDK PutObject over a settled object, which would pass the quota", async () => {
     const { token, user } = await login("mod-overwrite");
     const key = `uploads/${user}/2026/12/02/${"cd".repeat(16)}.jpg`;
     await durableLedger(env.LEDGER).of("default", user).commit(key, 3, "image/jpeg", Date.now(), "stored");
-    const overwritable = { UPLOAD_PROFILES: JSON.stringify({ default: { bucket: vars.COS_BUCKET, forbidOverwrite: false } }) };
+    // Moderated profiles must forbid overwrites (below); the quota is the same in one that allows them.
+    const overwritable = { UPLOAD_PROFILES: JSON.stringify({ default: { bucket: vars.COS_BUCKET, forbidOverwrite: false, moderation: "off", quotaBytes: 100 } }) };
     const put = await call("/v1/cos/authorization", token, { Bucket: vars.COS_BUCKET, Region: vars.COS_REGION, Method: "put", Key: key, Pathname: `/${key}`, Headers: { Host: BUCKET_HOST, "Content-Length": "1000" } }, overwritable);
     expect([put.status, put.body.error?.code]).toEqual([409, "upload_exists"]);
   });
@@ -122,6 +123,8 @@ describe("content moderation on Workers", () => {
     expect(await refused({ WX_PUSH_AES_KEY: "too-short" })).toEqual([500, "config_invalid", expect.stringMatching(/^WX_PUSH_AES_KEY /)]);
     expect(await refused({}, false)).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_MODERATION needs a ledger store/)]);
     expect((await app.request("https://signer.example/healthz", {}, { ...vars, AUTH_MODE: "none", UPLOAD_MODERATION: "cos" })).status).toBe(200);
+    // A still valid upload signature could replace a passed object's bytes, unchecked.
+    expect(await refused({ UPLOAD_PROFILES: JSON.stringify({ default: { bucket: vars.COS_BUCKET, forbidOverwrite: false } }) })).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_PROFILES\.default\.forbidOverwrite /)]);
     // An unmoderated profile over the same keys would sign reads (and temporary keys) of what moderation holds back.
     const beside = (open: Record<string, unknown>) => JSON.stringify({ default: { bucket: vars.COS_BUCKET }, open: { bucket: vars.COS_BUCKET, moderation: "off", ...open } });
     expect(await refused({ UPLOAD_PROFILES: beside({}) })).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_PROFILES\.open\.keyPrefix .*"default"/)]);

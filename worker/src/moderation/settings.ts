@@ -23,6 +23,8 @@ export function parseModeration(profiles: Iterable<UploadProfile>, auth: AuthCon
   const all = [...profiles];
   for (const profile of all) {
     if (profile.moderation === "off") continue;
+    // An upload signature stays valid for minutes: with overwrites, it could replace bytes a check already passed.
+    if (!profile.forbidOverwrite) throw new ConfigError(`UPLOAD_PROFILES.${profile.name}.forbidOverwrite`, "must stay true in a moderated profile: an overwrite would replace content moderation passed, unchecked");
     // An unmoderated profile over the same keys would sign reads (and temporary keys) of what this one holds back.
     const under = (a: string, b: string) => a === "" || b === a || b.startsWith(`${a}/`);
     const open = all.find((other) => other.moderation === "off" && other.bucket === profile.bucket && (under(other.keyPrefix, profile.keyPrefix) || under(profile.keyPrefix, other.keyPrefix)));
