@@ -116,6 +116,16 @@ describe("the ledger in Redis, shared by two instances", () => {
     expect(await usage(token)).toMatchObject({ usedBytes: 0, reservedBytes: 1000, quotaBytes: 1000, dailyUsedBytes: 1000, dailyBytes: 1500, files: 0 });
   });
 
+  it("keeps a deleted reservation's bytes until its signature expires: the signed PUT could still land", async () => {
+    const token = await login("delete-reserved");
+    const signed = (await post(0, "/v1/uploads", { ext: "jpg", size: 1000 }, token)).body as Descriptor;
+    expect((await post(1, "/v1/objects/delete", { key: signed.key }, token)).body).toEqual({ deleted: true });
+    // Were the bytes freed, a second signature would fit while the first still uploads: 2000 bytes for a quota of 1000.
+    expect((await post(0, "/v1/uploads", { ext: "jpg", size: 1000 }, token)).body.error).toMatchObject({ code: "quota_exceeded", message: expect.stringContaining("quotaBytes") });
+    await putTo(signed, new Uint8Array(1000));
+    expect(await usage(token)).toMatchObject({ reservedBytes: 1000 });
+  });
+
   it("keeps its books across a Redis restart, and signs again once Redis is back", async () => {
     const token = await login("restart");
     expect((await post(0, "/v1/uploads", { ext: "jpg", size: 600 }, token)).status).toBe(200);
@@ -225,6 +235,42 @@ describe("the ledger in Redis, shared by two instances", () => {
       const response = await fetch(`${server.url}/v1/usage`, { headers: { Authorization: `Bearer ${token}` } });
       const books = ((await response.json()) as { profiles: Usage[] }).profiles[0]!;
       expect(books).toMatchObject({ usedBytes: 6 * MiB, reservedBytes: 0, files: 1, dailyUsedBytes: 6 * MiB });
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+
+  it("signs no SDK CompleteMultipartUpload whose parts add up to more than the Initiate reserved", async () => {
+    const token = await login("sdk-parts");
+    const MiB = 1024 * 1024;
+    const sdkEnv = { ...env, SDK_ROUTES: "true", UPLOAD_MULTIPART_MAX_BYTES: String(20 * MiB), UPLOAD_PROFILES: JSON.stringify({ default: { bucket: OLD_BUCKET.name, quotaBytes: 2 * MiB } }) };
+    const server = await startNodeServer({ env: sdkEnv, port: 0, hostname: "127.0.0.1" });
+    try {
+      const call = async (path: string, body: unknown) => {
+        const response = await fetch(`${server.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+        return { status: response.status, body: (await response.json()) as any };
+      };
+      const { Key } = (await call("/v1/cos/keys", { ext: "mp4" })).body as { Key: string };
+      const host = new URL(emulator.url).host;
+      const pathname = `/${OLD_BUCKET.name}/${Key}`;
+      const signed = async (Method: string, Query: Record<string, string>, Headers: Record<string, string> = {}) => {
+        const answer = await call("/v1/cos/authorization", { Bucket: OLD_BUCKET.name, Region: OLD_BUCKET.region, Method, Key, Pathname: pathname, Query, Headers: { Host: host, ...Headers } });
+        return answer;
+      };
+      const initiate = await signed("post", { uploads: "" }, { "x-cos-forbid-overwrite": "true" });
+      expect(initiate.status).toBe(200);
+      const started = await fetch(`${emulator.url}${pathname}?uploads`, { method: "POST", headers: { Authorization: initiate.body.Authorization, "x-cos-forbid-overwrite": "true" } });
+      expect(started.status).toBe(200);
+      const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await started.text())![1]!;
+      for (const [partNumber, size] of [[1, 2 * MiB], [2, MiB]] as const) {
+        const part = await signed("put", { partNumber: String(partNumber), uploadId }, { "Content-Length": String(size) });
+        expect(part.status).toBe(200);
+        const sent = await fetch(`${emulator.url}${pathname}?partNumber=${partNumber}&uploadId=${uploadId}`, { method: "PUT", headers: { Authorization: part.body.Authorization }, body: new Uint8Array(size) });
+        expect(sent.status).toBe(200);
+      }
+      // 3 MiB of parts for a reservation of 2 MiB (the quota): the Complete would put 3 MiB on the books.
+      const complete = await signed("post", { uploadId });
+      expect([complete.status, complete.body.error?.code]).toEqual([403, "quota_exceeded"]);
     } finally {
       await server.close();
     }

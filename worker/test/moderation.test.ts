@@ -83,6 +83,28 @@ describe("content moderation on Workers", () => {
     expect((await get()).status).toBe(200);
   });
 
+  it("serves nothing uploaded but not yet settled: a reserved key's read URL and GetObject are pending", async () => {
+    const { token } = await login("mod-reserved");
+    const signed = await call("/v1/uploads", token, { ext: "jpg", size: 3 });
+    expect(signed.status).toBe(200);
+    const key = signed.body.key as string;
+    expect((await call("/v1/objects/list", token, {})).body.objects).toMatchObject([{ key, state: "reserved" }]);
+    const read = await call("/v1/objects/url", token, { key });
+    expect([read.status, read.body.error?.code]).toEqual([403, "moderation_pending"]);
+    const get = await call("/v1/cos/authorization", token, { Bucket: vars.COS_BUCKET, Region: vars.COS_REGION, Method: "get", Key: key, Pathname: `/${key}`, Headers: { Host: BUCKET_HOST } });
+    expect([get.status, get.body.error?.code]).toEqual([403, "moderation_pending"]);
+  });
+
+  it("signs no SDK PutObject over a settled object, which would pass the quota", async () => {
+    const { token, user } = await login("mod-overwrite");
+    const key = `uploads/${user}/2026/12/02/${"cd".repeat(16)}.jpg`;
+    await durableLedger(env.LEDGER).of("default", user).commit(key, 3, "image/jpeg", Date.now(), "stored");
+    // Moderated profiles must forbid overwrites (below); the quota is the same in one that allows them.
+    const overwritable = { UPLOAD_PROFILES: JSON.stringify({ default: { bucket: vars.COS_BUCKET, forbidOverwrite: false, moderation: "off", quotaBytes: 100 } }) };
+    const put = await call("/v1/cos/authorization", token, { Bucket: vars.COS_BUCKET, Region: vars.COS_REGION, Method: "put", Key: key, Pathname: `/${key}`, Headers: { Host: BUCKET_HOST, "Content-Length": "1000" } }, overwritable);
+    expect([put.status, put.body.error?.code]).toEqual([409, "upload_exists"]);
+  });
+
   it("gives no temporary keys in a moderated profile: they would read what moderation has not passed", async () => {
     const { token } = await login("mod-keys");
     const { status, body } = await call("/v1/cos/credentials", token, {});
@@ -101,6 +123,14 @@ describe("content moderation on Workers", () => {
     expect(await refused({ WX_PUSH_AES_KEY: "too-short" })).toEqual([500, "config_invalid", expect.stringMatching(/^WX_PUSH_AES_KEY /)]);
     expect(await refused({}, false)).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_MODERATION needs a ledger store/)]);
     expect((await app.request("https://signer.example/healthz", {}, { ...vars, AUTH_MODE: "none", UPLOAD_MODERATION: "cos" })).status).toBe(200);
+    // A still valid upload signature could replace a passed object's bytes, unchecked.
+    expect(await refused({ UPLOAD_PROFILES: JSON.stringify({ default: { bucket: vars.COS_BUCKET, forbidOverwrite: false } }) })).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_PROFILES\.default\.forbidOverwrite /)]);
+    // An unmoderated profile over the same keys would sign reads (and temporary keys) of what moderation holds back.
+    const beside = (open: Record<string, unknown>) => JSON.stringify({ default: { bucket: vars.COS_BUCKET }, open: { bucket: vars.COS_BUCKET, moderation: "off", ...open } });
+    expect(await refused({ UPLOAD_PROFILES: beside({}) })).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_PROFILES\.open\.keyPrefix .*"default"/)]);
+    expect(await refused({ UPLOAD_PROFILES: beside({ keyPrefix: "" }) })).toEqual([500, "config_invalid", expect.stringMatching(/^UPLOAD_PROFILES\.open\.keyPrefix /)]);
+    expect((await app.request("https://signer.example/healthz", {}, { ...vars, UPLOAD_PROFILES: beside({ keyPrefix: "open" }) })).status).toBe(200);
+    expect((await app.request("https://signer.example/healthz", {}, { ...vars, UPLOAD_PROFILES: beside({ bucket: "otherbucket-1250000000" }) })).status).toBe(200);
   });
 });
 

@@ -164,9 +164,11 @@ export async function settleUpload(
 export async function checkServable(books: UserLedger | undefined, profile: UploadProfile, key: string): Promise<void> {
   if (profile.moderation === "off" || !books) return;
   const state = (await books.get(key))?.state;
-  if (state === "pending" && !profile.moderationOwnerRead) throw new ModerationError("moderation_pending", "this object is waiting for its content check; ask again when it passed");
+  if (state === "stored") return;
   if (state === "review") throw new ModerationError("moderation_review", "this object waits for a human's review of its content");
   if (state === "blocked") throw new ModerationError("moderation_blocked", "this object's content was blocked by moderation; it is never served");
+  // Pending, or not settled yet (reserved, or not on the books): uploaded bytes no check has passed.
+  if (!profile.moderationOwnerRead) throw new ModerationError("moderation_pending", "this object is waiting for its content check; ask again when it passed");
 }
 
 /** Temporary keys read every object of the user's space, pending and blocked ones too. */

@@ -57,9 +57,11 @@ export function listObjects(caller: Caller, config: SignerConfig, request: { pro
 export async function deleteOwnObject(caller: Caller, config: SignerConfig, request: ObjectNamed) {
   const { profile, key } = ownObject(caller, config, request);
   const books = requiredBooks(caller, profile);
-  if (!(await books.get(key))) throw new SignerError("object_not_found", "you have no object with this key");
+  const held = await books.get(key);
+  if (!held) throw new SignerError("object_not_found", "you have no object with this key");
   await deleteObject(profile, key);
-  await books.remove(key);
+  // A reservation's signature may still upload: its bytes stay held until the ledger settles it after expiry.
+  if (held.state !== "reserved") await books.remove(key);
   return { deleted: true };
 }
 

@@ -299,6 +299,7 @@ export const ROUTES: readonly RouteDoc[] = [
       "file_too_large",
       "overwrite_protection_required",
       "content_type_unbound",
+      "upload_exists",
       "upload_not_found",
       "cos_refused",
       "cos_unavailable",

@@ -171,20 +171,25 @@ export function checkSdkRequest(profile: UploadProfile, request: SdkRequest, pre
  * A Complete is signed only if the parts COS holds add up to at most the profile's multipart limit (the SDK's body
  * is not signed, so this is checked when asked, with the Worker's own ListParts).
  */
-async function checkCompleteTotal(profile: UploadProfile, terms: SdkTerms): Promise<void> {
+async function checkCompleteTotal(profile: UploadProfile, terms: SdkTerms, reservedBytes: number | undefined): Promise<void> {
   const parts = await listParts(profile, { key: terms.key, uploadId: terms.query.uploadid! });
   const total = parts.reduce((sum, part) => sum + part.size, 0);
   if (total > profile.multipartMaxBytes) {
     throw new InvalidRequestError("file_too_large", `the upload's parts add up to ${total} bytes, over the limit of ${profile.multipartMaxBytes} bytes`);
   }
+  // The Initiate reserved only what fitted the user's quotas: more parts than that would pass them.
+  if (reservedBytes !== undefined && total > reservedBytes) {
+    throw new SignerError("quota_exceeded", `the upload's parts add up to ${total} bytes, over the ${reservedBytes} bytes its InitiateMultipartUpload reserved within the quotas of profile "${profile.name}"`);
+  }
 }
 
 /**
  * The Authorization for exactly that request (every query parameter and header given is signed), with the key pair
- * of its kind: reads (HEAD, GET) with the profile's read pair, everything else with its write pair.
+ * of its kind: reads (HEAD, GET) with the profile's read pair, everything else with its write pair. A Complete's parts
+ * must fit `reservedBytes`, what the ledger holds for the key (undefined: no limit beyond the profile's).
  */
-export async function authorizeSdkRequest(profile: UploadProfile, terms: SdkTerms, now: Date): Promise<{ Authorization: string; SecurityToken?: string; ExpiredTime: number }> {
-  if (terms.operation === "CompleteMultipartUpload") await checkCompleteTotal(profile, terms);
+export async function authorizeSdkRequest(profile: UploadProfile, terms: SdkTerms, now: Date, reservedBytes?: number): Promise<{ Authorization: string; SecurityToken?: string; ExpiredTime: number }> {
+  if (terms.operation === "CompleteMultipartUpload") await checkCompleteTotal(profile, terms, reservedBytes);
   const credentials = terms.operation === "HeadObject" || terms.operation === "GetObject" ? profile.readCredentials : profile.credentials;
   const keyTime = keyTimeAt(now, profile.signatureTtlSeconds);
   const { authorization } = await signRequest(credentials, terms, keyTime);

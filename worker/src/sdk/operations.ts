@@ -41,6 +41,10 @@ export function startsObject({ terms }: SdkCall): boolean {
 export async function authorizeSdkCall(caller: Caller, call: SdkCall, now: Date) {
   const { profile, terms } = call;
   if (startsObject(call)) {
+    // A settled object's key: its reservation would be found and granted again, and the new bytes would replace
+    // content moderation passed, past the quota (in a profile that allows overwrites).
+    const held = await booksOf(caller, profile)?.get(terms.key);
+    if (held && held.state !== "reserved") throw new SignerError("upload_exists", "an object with this key is already on your books: upload to a new key from POST /v1/cos/keys");
     // PutObject signs its Content-Length; an SDK's multipart upload names no size, so it holds what fits.
     const put = terms.operation === "PutObject";
     await reserve(
@@ -57,7 +61,12 @@ export async function authorizeSdkCall(caller: Caller, call: SdkCall, now: Date)
     );
   }
   if (terms.operation === "GetObject") await checkServable(booksOf(caller, profile), profile, terms.key);
-  return authorizeSdkRequest(profile, terms, now);
+  let reservedBytes: number | undefined;
+  if (terms.operation === "CompleteMultipartUpload") {
+    const held = await booksOf(caller, profile)?.get(terms.key);
+    if (held?.state === "reserved") reservedBytes = held.size;
+  }
+  return authorizeSdkRequest(profile, terms, now, reservedBytes);
 }
 
 /** `POST /v1/cos/credentials`: temporary keys for the caller's whole space. */
