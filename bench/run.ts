@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -27,8 +27,10 @@ const root = resolve(import.meta.dirname, "..");
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = [1, 16, 64];
 const CORE_SIGNATURES = 20_000;
+const STARTUP_ROUNDS = 15;
 const COMPATIBILITY_DATE = /compatibility_date = "([^"]+)"/.exec(await readFile(join(root, "wrangler.toml"), "utf8"))![1]!;
 const credentials = { secretId: "AKIDBENCHxxxxxxxxxxxxxxxxxxxxxxxxxxx", secretKey: "bench-secret-key-0123456789abcdef" };
+const credentialsVars = { COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey };
 const keyTime = { start: 1795600000, end: 1795600660 };
 const bucket = "examplebucket-1250000000";
 const host = "cos.ap-guangzhou.myqcloud.com";
@@ -193,7 +195,7 @@ const ROUTES: Route[] = [
 
 /** One multipart request: 100 part signatures, with an upload token minted for the bench's key pair. */
 async function partsRoute(vars: Record<string, string>): Promise<Route> {
-  const profile = parseProfiles({ ...vars, COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey }).get("default")!;
+  const profile = parseProfiles({ ...vars, ...credentialsVars }).get("default")!;
   const plan = planParts(2 * 1024 ** 3);
   const claims = { sub: "", profile: "default", key: "uploads/2026/11/29/0123456789abcdef0123456789abcdef.mp4", uploadId: "1764000000bench", contentType: "video/mp4", ...plan };
   const { token } = await issueUploadToken(profile, claims, new Date());
@@ -247,7 +249,7 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
   const vars = Object.fromEntries([...(await readFile(join(root, "wrangler.toml"), "utf8")).matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
   // No rate-limit bindings here: the benchmark measures the signer, not the limiter.
-  const secrets = { COS_SECRET_ID: credentials.secretId, COS_SECRET_KEY: credentials.secretKey, WX_APPID, WX_APPSECRET: "bench", SESSION_SECRET };
+  const secrets = { ...credentialsVars, WX_APPID, WX_APPSECRET: "bench", SESSION_SECRET };
   // SDK_ROUTES on for the SDK part route; SEED_ROUTES on, so that /put-sign (off by default with sessions) can be compared with the baseline's.
   const worker = await startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat", SEED_ROUTES: "true", SDK_ROUTES: "true" }, COMPATIBILITY_DATE);
   try {
@@ -371,7 +373,36 @@ async function http(bundle: string, bundleDir: string): Promise<LoadResult[]> {
   return results;
 }
 
-// ---------------------------------------------------------------- 3. sizes
+// ---------------------------------------------------------------- 3. startup
+/** CPU of every thread of a process so far (ms, from the scheduler's nanoseconds: finer than /proc/<pid>/stat's ticks). */
+async function threadsCpuMs(pid: number): Promise<number> {
+  let ns = 0;
+  for (const thread of await readdir(`/proc/${pid}/task`)) ns += Number((await readFile(`/proc/${pid}/task/${thread}/schedstat`, "utf8")).split(" ")[0]);
+  return ns / 1e6;
+}
+
+/**
+ * A cold isolate: workerd's CPU until the Worker has answered its first request (module evaluated; startWorkerd waits
+ * for an answer to GET /), then its first /healthz (the configuration read and validated), beyond an empty Worker's,
+ * interleaved rounds, medians.
+ */
+async function startup(bundle: string, vars: Record<string, string>): Promise<{ moduleMs: number; firstRequestMs: number }> {
+  const samples = { empty: [] as number[], module: [] as number[], first: [] as number[] };
+  for (let round = 0; round < STARTUP_ROUNDS; round++) {
+    const empty = await startWorkerd(join(root, "bench/empty.worker.js"), {}, COMPATIBILITY_DATE);
+    samples.empty.push(await threadsCpuMs(empty.pid));
+    await empty.stop();
+    const worker = await startWorkerd(bundle, vars, COMPATIBILITY_DATE);
+    const booted = await threadsCpuMs(worker.pid);
+    await (await fetch(`${worker.url}/healthz`)).text();
+    samples.module.push(booted);
+    samples.first.push((await threadsCpuMs(worker.pid)) - booted);
+    await worker.stop();
+  }
+  return { moduleMs: median(samples.module) - median(samples.empty), firstRequestMs: median(samples.first) };
+}
+
+// ---------------------------------------------------------------- 4. sizes
 async function sizes(bundleDir: string) {
   const size = (bytes: Buffer) => ({ raw: bytes.byteLength, gzip: gzipSync(bytes, { level: 9 }).byteLength });
   const worker = size(await readFile(join(bundleDir, "index.js")));
@@ -411,6 +442,8 @@ try {
   const ledgerNode = await ledgerInNode();
   log(`HTTP load, ${DURATION_SECONDS} s per run…`);
   const load = await http(join(bundleDir, "index.js"), bundleDir);
+  log("startup of a cold isolate…");
+  const cold = await startup(join(bundleDir, "index.js"), { AUTH_MODE: "none", COS_BUCKET: "examplebucket-1250000000", COS_REGION: "ap-guangzhou", ...credentialsVars });
   const size = await sizes(bundleDir);
 
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}, workerd ${COMPATIBILITY_DATE} compat`;
@@ -462,6 +495,9 @@ try {
     if (cost) lines.push(`| ${label} | ${cost.cpuMs.toFixed(3)} | ${cost.p50Ms} |`);
   }
   lines.push(`| Node: one reservation alone (Redis Lua script, 64 at a time; this process's CPU, mean wall time per call) | ${ledgerNode.cpuMsPerReserve.toFixed(3)} | ${ledgerNode.wallMsPerReserve.toFixed(3)} (mean) |`);
+  lines.push("", `| Startup of a cold isolate in workerd (median of ${STARTUP_ROUNDS}, interleaved with an empty Worker) | CPU ms |`, "|---|---:|");
+  lines.push(`| the module evaluated and its first answer (a 404), beyond an empty Worker's | ${cold.moduleMs.toFixed(2)} |`);
+  lines.push(`| its first GET /healthz (the configuration read and validated) | ${cold.firstRequestMs.toFixed(2)} |`);
   lines.push("", "| Size | raw | gzip |", "|---|---:|---:|");
   lines.push(`| Worker bundle (wrangler deploy --dry-run --minify) | ${kb(size.workerBundle.raw)} | ${kb(size.workerBundle.gzip)} |`);
   lines.push(`| Mini Program upload library, minified | ${kb(size.uploadLibraryMinified.raw)} | ${kb(size.uploadLibraryMinified.gzip)} |`);
@@ -471,7 +507,7 @@ try {
   process.stdout.write(`${table}\n`);
 
   await mkdir(join(root, "bench/results"), { recursive: true });
-  const json = { date: new Date().toISOString(), machine, durationSecondsPerRun: DURATION_SECONDS, core: { workerd: workerdCore, node: nodeCore }, ledgerNode, http: load, sizes: size, table };
+  const json = { date: new Date().toISOString(), machine, durationSecondsPerRun: DURATION_SECONDS, core: { workerd: workerdCore, node: nodeCore }, ledgerNode, http: load, startup: cold, sizes: size, table };
   // Only a run meant to be quoted replaces the committed record; any other stays beside it, untracked.
   const file = process.argv.includes("--record") ? "bench/results/latest.json" : `bench/results/run-${json.date.replace(/[:.]/g, "-")}.json`;
   await writeFile(join(root, file), `${JSON.stringify(json, null, 2)}\n`);
