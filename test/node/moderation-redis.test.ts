@@ -4,8 +4,6 @@
  * submitted the check. One access token for both instances, one forced refresh after an eviction, one verdict per
  * check however often it is pushed, and the sweep submits the check of an upload nobody reported.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STANDIN_PUSH_AES_KEY, STANDIN_PUSH_TOKEN, startWechatStandin, type WechatStandin } from "../../emulator/wechat";
@@ -14,26 +12,20 @@ import { type RedisClient, redisLedger } from "../../worker/src/ledger/redis.js"
 import { redisDesk } from "../../worker/src/moderation/redis.js";
 import { type RedisServer, startRedis } from "../support/redis-server.js";
 import { STUB_APPID, STUB_APPSECRET } from "../support/wechat-stub.js";
+import { startWebhookSink, type WebhookSink } from "../support/webhook-sink.js";
 import { OLD_BUCKET, SECRET_ID, SECRET_KEY, startEmulator } from "./harness";
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let standin: WechatStandin;
 let redis: RedisServer;
 let client: RedisClient;
-let webhook: Server;
+let webhook: WebhookSink;
 let env: Record<string, string>;
-const events: string[] = [];
 const servers: NodeServer[] = [];
 
 beforeAll(async () => {
   [emulator, standin, redis] = await Promise.all([startEmulator(), startWechatStandin({ delayMs: 100 }), startRedis()]);
-  webhook = createServer(async (req, res) => {
-    let body = "";
-    for await (const chunk of req) body += chunk;
-    events.push(body);
-    res.writeHead(200).end();
-  });
-  await new Promise<void>((done) => webhook.listen(0, "127.0.0.1", done));
+  webhook = await startWebhookSink();
   client = createClient({ url: redis.url });
   client.on("error", () => undefined);
   await client.connect();
@@ -53,7 +45,7 @@ beforeAll(async () => {
     UPLOAD_MODERATION: "wechat",
     UPLOAD_SIGNATURE_TTL_SECONDS: "10",
     RECEIPT_SECRET: "moderation-redis-receipt-secret-0123456789abcdef",
-    RECEIPT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+    RECEIPT_WEBHOOK_URL: webhook.url,
     REDIS_URL: redis.url,
   };
   // Every upload here is an image WeChat checks: COS's callbacks (moderation-workerd.test.ts) are not needed.
@@ -68,7 +60,7 @@ afterAll(async () => {
   await redis?.dispose();
   await standin?.close();
   await emulator?.dispose();
-  await new Promise((done) => webhook?.close(done));
+  await webhook?.close();
 });
 
 async function post(i: number, path: string, body: unknown, token = ""): Promise<{ status: number; body: any }> {
@@ -134,7 +126,7 @@ describe("content moderation on Node with Redis, two instances", () => {
     expect(await Promise.all(answers.map((answer) => answer.text()))).toEqual(["success", "success", "success", "success"]);
     expect(await settles(token, key)).toBe("blocked");
     await new Promise((done) => setTimeout(done, 300));
-    const moderationEvents = events
+    const moderationEvents = webhook.events
       .map((body) => JSON.parse(body) as { event?: string; moderation?: string })
       .filter((body) => body.event === "moderation")
       .map((body) => JSON.parse(Buffer.from(body.moderation!.split(".")[1]!, "base64url").toString()) as { key: string; state: string });

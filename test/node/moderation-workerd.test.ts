@@ -5,30 +5,22 @@
  * mode. Nothing pending, in review or blocked is served; receipts, multipart completes and the ledger's own alarm all
  * submit checks.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { verify } from "hono/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STANDIN_PUSH_AES_KEY, STANDIN_PUSH_TOKEN, startWechatStandin, type WechatStandin } from "../../emulator/wechat";
+import { startWebhookSink, type WebhookSink } from "../support/webhook-sink.js";
 import { OLD_BUCKET, type RunningSigner, startEmulator, startSigner } from "./harness";
 
 const RECEIPT_SECRET = "moderation-test-receipt-secret-0123456789abcdef";
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let standin: WechatStandin;
 let signer: RunningSigner;
-let webhook: Server;
-const events: string[] = [];
+let webhook: WebhookSink;
 const silent = { token: "", key: "" };
 
 beforeAll(async () => {
   [emulator, standin] = await Promise.all([startEmulator(), startWechatStandin({ delayMs: 100 })]);
-  webhook = createServer(async (req, res) => {
-    let body = "";
-    for await (const chunk of req) body += chunk;
-    events.push(body);
-    res.writeHead(200).end();
-  });
-  await new Promise<void>((done) => webhook.listen(0, "127.0.0.1", done));
+  webhook = await startWebhookSink();
   const vars = {
     COS_BUCKET: OLD_BUCKET.name,
     COS_REGION: OLD_BUCKET.region,
@@ -43,7 +35,7 @@ beforeAll(async () => {
     UPLOAD_PROFILES: JSON.stringify({ default: { bucket: OLD_BUCKET.name }, brief: { bucket: OLD_BUCKET.name, keyPrefix: "brief", signatureTtlSeconds: 10 } }),
     UPLOAD_ALLOWED_EXTENSIONS: "jpg,png,mp4,pdf",
     RECEIPT_SECRET,
-    RECEIPT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+    RECEIPT_WEBHOOK_URL: webhook.url,
     MODERATION_CALLBACK_URL: "http://127.0.0.1:1/v1/moderation/cos-callback",
   };
   signer = await startSigner(vars);
@@ -61,7 +53,7 @@ afterAll(async () => {
   await signer?.dispose();
   await standin?.close();
   await emulator?.dispose();
-  await new Promise((done) => webhook?.close(done));
+  await webhook?.close();
 });
 
 async function post(path: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
@@ -119,10 +111,10 @@ describe("content moderation on Workers", () => {
     expect(await (await fetch(read.body.url)).text()).toBe("a harmless picture");
     await upload(token, "another one");
     expect(standin.stats.stableTokens).toBe(1);
-    const event = events.map((body) => JSON.parse(body) as { event?: string; moderation?: string }).find((body) => body.event === "moderation");
+    const event = webhook.events.map((body) => JSON.parse(body) as { event?: string; moderation?: string }).find((body) => body.event === "moderation");
     const claims = await verify(event!.moderation!, RECEIPT_SECRET, "HS256");
     expect(claims).toMatchObject({ event: "moderation", key, state: "stored", aud: "cos-edge-signer/moderation" });
-    expect(events.join("\n")).not.toContain("openid-mod-pass");
+    expect(webhook.events.join("\n")).not.toContain("openid-mod-pass");
   });
 
   it("risky: blocked, refused by every route, made private on COS; a repeated push changes nothing", async () => {
@@ -133,13 +125,13 @@ describe("content moderation on Workers", () => {
     expect([refused.status, refused.body.error.code]).toEqual([403, "moderation_blocked"]);
     // The bucket itself no longer serves it to anyone without a signature.
     expect((await fetch(`${emulator.url}/${OLD_BUCKET.name}/${key}`)).status).toBe(403);
-    const before = events.length;
+    const before = webhook.events.length;
     const push = standin.pushes.at(-1)!;
     const again = await fetch(`${signer.url}/v1/wechat/push?${push.query}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: push.body });
     expect([again.status, await again.text()]).toEqual([200, "success"]);
     expect(await stateOf(token, key)).toBe("blocked");
     await new Promise((done) => setTimeout(done, 200));
-    expect(events.length).toBe(before);
+    expect(webhook.events.length).toBe(before);
   });
 
   it("review: kept from everyone until a human decides", async () => {
