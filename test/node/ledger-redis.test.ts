@@ -276,6 +276,16 @@ describe("the ledger in Redis, shared by two instances", () => {
     }
   }, 30_000);
 
+  it("grants a reserved key again (an SDK's retry) and refuses a settled one, in the reservation's one script", async () => {
+    const books = redisLedger(client).of("default", "redis-settled");
+    const request = { key: "uploads/redis-settled/a.jpg", bytes: 300, contentType: "image/jpeg", expiresAt: Date.now() + 60_000, now: Date.now(), limits: { quotaBytes: 1000 } };
+    expect(await books.reserve(request)).toEqual({ bytes: 300 });
+    expect(await books.reserve({ ...request, bytes: 900 })).toEqual({ bytes: 300 });
+    await books.commit(request.key, 200, "image/jpeg", Date.now());
+    expect(await books.reserve(request)).toEqual({ settled: "stored" });
+    expect(await books.usage(Date.now())).toEqual({ usedBytes: 200, reservedBytes: 0, dailyUsedBytes: 200, files: 1 });
+  });
+
   it("counts the rate limits in Redis, across instances", async () => {
     const token = await login("limited");
     // SIGN_LIMITER: 60 a minute per user, whichever instance is asked (the window may turn over once meanwhile).

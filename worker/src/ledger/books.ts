@@ -44,7 +44,11 @@ export interface ReserveRequest {
 }
 
 export type LimitName = "quotaBytes" | "dailyBytes";
-export type ReserveResult = { readonly bytes: number } | { readonly refused: LimitName; readonly left: number; readonly limit: number };
+/** Granted bytes; a limit's refusal; or `settled`: the key holds a settled object, which a new upload must not replace. */
+export type ReserveResult =
+  | { readonly bytes: number }
+  | { readonly refused: LimitName; readonly left: number; readonly limit: number }
+  | { readonly settled: LedgerState };
 
 export interface Usage {
   readonly usedBytes: number;
@@ -60,7 +64,10 @@ export interface Page {
 
 /** One user's books in one profile. Every method is atomic in its engine. */
 export interface UserLedger {
-  /** Reserves the bound against both limits; a key already on the books keeps its entry (an SDK's retry). */
+  /**
+   * Reserves the bound against both limits, in one step with the key's own check: a key still reserved keeps its entry
+   * (an SDK's retry), a settled one is refused (its new bytes would replace what the quota and moderation passed).
+   */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
   /**
    * The object's real size: a reservation becomes `state` (default stored); an object on the books takes its new size

@@ -76,13 +76,13 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     const day = dayOf(request.now);
     // One statement for all a reservation reads: each exec is a crossing into SQLite with its own cost.
     const books = this.sql
-      .exec<{ existing: number | null; used: number; reserved: number; today: number }>(
-        "SELECT (SELECT bytes FROM objects WHERE key = ?) AS existing, used, reserved, IFNULL((SELECT bytes FROM days WHERE day = ?), 0) AS today FROM totals",
-        request.key,
+      .exec<{ existing: number | null; state: LedgerState | null; used: number; reserved: number; today: number }>(
+        "SELECT o.bytes AS existing, o.state, used, reserved, IFNULL((SELECT bytes FROM days WHERE day = ?), 0) AS today FROM totals LEFT JOIN objects o ON o.key = ?",
         day,
+        request.key,
       )
       .one();
-    if (books.existing !== null) return { bytes: books.existing };
+    if (books.state !== null) return books.state === "reserved" ? { bytes: books.existing! } : { settled: books.state };
     const result = grant(request, books);
     if (!("bytes" in result)) return result;
     this.sql.exec(

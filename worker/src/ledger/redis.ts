@@ -31,10 +31,17 @@ interface Entry {
   checkId?: string;
 }
 
-/** KEYS objects newest totals today due; ARGV key, entry JSON (bytes 0), bytes, shrink, quota, daily, sortKey, expiresAt, due member. */
+/**
+ * KEYS objects newest totals today due; ARGV key, entry JSON (bytes 0), bytes, shrink, quota, daily, sortKey, expiresAt,
+ * due member. {1, bytes}: granted (or still reserved); {0, left, limit, 1 quota | 2 daily}: refused; {2, 0, 0, state}: settled.
+ */
 const RESERVE = `
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing then return {1, cjson.decode(existing).bytes, 0, 0} end
+if existing then
+  local held = cjson.decode(existing)
+  if held.state == 'reserved' then return {1, held.bytes, 0, 0} end
+  return {2, 0, 0, held.state}
+end
 local used = tonumber(redis.call('HGET', KEYS[3], 'used') or '0')
 local reserved = tonumber(redis.call('HGET', KEYS[3], 'reserved') or '0')
 local today = tonumber(redis.call('GET', KEYS[4]) or '0')
@@ -182,8 +189,9 @@ export function redisLedger(client: RedisClient): Ledger {
               request.expiresAt,
               dueMember(request.key),
             ],
-          )) as [number, number, number, number];
+          )) as [number, number, number, number | LedgerState];
           if (granted === 1) return { bytes };
+          if (granted === 2) return { settled: which as LedgerState };
           return { refused: (which === 1 ? "quotaBytes" : "dailyBytes") satisfies LimitName, left: bytes, limit };
         },
         async commit(key, size, contentType, now, state = "stored") {

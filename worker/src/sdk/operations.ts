@@ -41,10 +41,8 @@ export function startsObject({ terms }: SdkCall): boolean {
 export async function authorizeSdkCall(caller: Caller, call: SdkCall, now: Date) {
   const { profile, terms } = call;
   if (startsObject(call)) {
-    // A settled object's key: its reservation would be found and granted again, and the new bytes would replace
-    // content moderation passed, past the quota (in a profile that allows overwrites).
-    const held = await booksOf(caller, profile)?.get(terms.key);
-    if (held && held.state !== "reserved") throw new SignerError("upload_exists", "an object with this key is already on your books: upload to a new key from POST /v1/cos/keys");
+    // The reservation refuses a settled object's key (409 upload_exists): its new bytes would replace what content
+    // moderation passed, past the quota, in a profile that allows overwrites.
     // PutObject signs its Content-Length; an SDK's multipart upload names no size, so it holds what fits.
     const put = terms.operation === "PutObject";
     await reserve(

@@ -4,6 +4,7 @@
  */
 import type { UploadProfile } from "../config/index.js";
 import { type Ledger, ledgerOff, limitsOf, quotaExceeded, type UserLedger } from "../ledger/index.js";
+import { SignerError } from "../http/errors.js";
 import type { ModerationDesk } from "../moderation/index.js";
 
 export interface Caller {
@@ -46,7 +47,8 @@ export async function reserve(caller: Caller, profile: UploadProfile, hold: Hold
   const { shrink = false, ...rest } = hold;
   const sealedOpenid = profile.moderation === "off" ? undefined : caller.sealedOpenid;
   const result = await books.reserve({ ...rest, now: now.getTime(), limits: limitsOf(profile), shrink, ...(sealedOpenid === undefined ? {} : { sealedOpenid }) });
-  if (!("bytes" in result)) throw quotaExceeded(profile, hold.bytes, result);
+  if ("settled" in result) throw new SignerError("upload_exists", "an object with this key is already on your books: upload to a new key (POST /v1/cos/keys gives one to an SDK)");
+  if ("refused" in result) throw quotaExceeded(profile, hold.bytes, result);
   return result.bytes;
 }
 

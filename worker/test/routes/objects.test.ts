@@ -29,6 +29,16 @@ async function login(name: string): Promise<string> {
 }
 
 describe("the ledger in its Durable Object", () => {
+  it("grants a reserved key again (an SDK's retry) and refuses a settled one, in the reservation's one call", async () => {
+    const books = durableLedger(env.LEDGER).of("default", "do-settled");
+    const request = { key: "uploads/do-settled/a.jpg", bytes: 300, contentType: "image/jpeg", expiresAt: Date.now() + 60_000, now: Date.now(), limits: { quotaBytes: 1000 } };
+    expect(await books.reserve(request)).toEqual({ bytes: 300 });
+    expect(await books.reserve({ ...request, bytes: 900 })).toEqual({ bytes: 300 });
+    await books.commit(request.key, 200, "image/jpeg", Date.now());
+    expect(await books.reserve(request)).toEqual({ settled: "stored" });
+    expect(await books.usage(Date.now())).toEqual({ usedBytes: 200, reservedBytes: 0, dailyUsedBytes: 200, files: 1 });
+  });
+
   it("signs exactly 10 of 50 parallel uploads of 100 bytes for a quota of 1000", async () => {
     const token = await login("do-racer");
     const answers = await Promise.all(Array.from({ length: 50 }, () => call("/v1/uploads", token, { ext: "jpg", size: 100 })));
