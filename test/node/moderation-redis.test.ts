@@ -7,7 +7,8 @@
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STANDIN_PUSH_AES_KEY, STANDIN_PUSH_TOKEN, startWechatStandin, type WechatStandin } from "../../emulator/wechat";
-import { type NodeServer, startNodeServer, sweepOnce } from "../../worker/src/hosts/node.js";
+import { type NodeServer, startNodeServer } from "../../worker/src/hosts/node.js";
+import { sweepOnce } from "../../worker/src/hosts/node-store.js";
 import { type RedisClient, redisLedger } from "../../worker/src/ledger/redis.js";
 import { redisDesk } from "../../worker/src/moderation/redis.js";
 import { type RedisServer, startRedis } from "../support/redis-server.js";

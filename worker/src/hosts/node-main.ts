@@ -12,17 +12,19 @@ import { startNodeServer } from "./node.js";
 if (existsSync(".env") && typeof process.loadEnvFile === "function") process.loadEnvFile(".env");
 
 const env = { ...process.env };
-// A server that listens only to answer config_invalid on every route helps nobody: refuse to start instead.
+const port = Number(process.env.PORT ?? 8787);
+// A server that listens only to answer config_invalid on every route helps nobody: refuse to start instead. The store
+// is checked as it opens (node-store.ts: one of REDIS_URL and LEDGER_SQLITE_PATH, the Node version SQLite needs).
+let running: Awaited<ReturnType<typeof startNodeServer>>;
 try {
   signerConfig(env);
+  running = await startNodeServer({ env, port, hostname: process.env.HOST ?? "0.0.0.0" });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(JSON.stringify({ level: "error", code: error.code, message: `not started: ${error.message}` }));
   console.error("Set the variables in the environment or in a .env file here (docs/deploying.md#where-to-run-it).");
   process.exit(1);
 }
-const port = Number(process.env.PORT ?? 8787);
-const running = await startNodeServer({ env, port, hostname: process.env.HOST ?? "0.0.0.0" });
 console.log(JSON.stringify({ level: "info", message: `cos-edge-signer listening on ${running.url}` }));
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -1,23 +1,17 @@
 /**
  * The signer as a Node HTTP server (@hono/node-server): the same app, configured from a plain record of the same
- * variable names. With REDIS_URL, the ledger (quotas, the users' files) and the rate limits live in Redis, shared by
- * every instance, and each instance sweeps for reservations nobody settled; without it, no ledger and in-process
- * rate limits. Used by `npm run start:node` and the Tencent SCF bundle.
+ * variable names. The ledger (quotas, the users' files) lives in Redis (REDIS_URL, shared by every instance), in a
+ * SQLite file (LEDGER_SQLITE_PATH, one instance) or nowhere (node-store.ts); with a ledger, each instance sweeps for
+ * reservations nobody settled. Used by `npm run start:node` and the Tencent SCF bundle.
  */
 import { type ServerType, serve } from "@hono/node-server";
 import { webcrypto } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import openApi from "../../../public/openapi.json";
-import { createClient } from "redis";
 import { createApp } from "../app.js";
 import { API_HEADERS } from "../http/respond.js";
-import { type SignerEnv, signerConfig } from "../config/index.js";
-import type { Ledger } from "../ledger/index.js";
-import { type RedisClient, redisLedger, settleDue } from "../ledger/redis.js";
-import { inProcessLimiters } from "./in-process-limiter.js";
-import { redisLimiters } from "./redis-limiter.js";
-import { submitCheck, wechatAppOf } from "../moderation/index.js";
-import { redisDesk } from "../moderation/redis.js";
+import type { SignerEnv } from "../config/index.js";
+import { type NodeStore, openStore } from "./node-store.js";
 
 /** How often each instance looks for reservations to settle. */
 export const SWEEP_INTERVAL_MS = 15_000;
@@ -45,7 +39,9 @@ export interface NodeServerOptions {
 export interface NodeServer {
   readonly url: string;
   readonly server: ServerType;
-  /** Stops accepting connections and waits for the requests in flight. */
+  /** Settles the reservations due at `now`, as the timer does every SWEEP_INTERVAL_MS; 0 without a ledger. */
+  sweep(now: number): Promise<number>;
+  /** Stops accepting connections, waits for the requests in flight, and closes the store. */
   close(): Promise<void>;
 }
 
@@ -67,46 +63,34 @@ function addressReader(header: string | undefined) {
 }
 
 /**
- * Settles the reservations due at `now` (ledger/redis.ts), and gives an object found uploaded in a moderated profile
- * its check, as a receipt would.
+ * Settles what is due now and then; a failure (the store or COS away) is logged and tried again next time. `stop`
+ * waits for a sweep in flight, so the store is not closed under it.
  */
-export async function sweepOnce(client: RedisClient, ledger: Ledger, env: SignerEnv, now: number): Promise<number> {
-  const config = signerConfig(env);
-  const desk = redisDesk(client, () => wechatAppOf(config));
-  return settleDue(client, ledger, config.profiles, now, 50, async (profile, user, key, contentType) => {
-    const books = ledger.of(profile.name, user);
-    await submitCheck({ config, desk }, books, profile, user, key, contentType, (await books.checkOf(key))?.sealedOpenid);
-  });
-}
-
-/** Settles what is due now and then; a failure (Redis or COS away) is logged and tried again next time. */
-function sweepEvery(client: RedisClient, ledger: Ledger, env: SignerEnv): NodeJS.Timeout {
-  const timer = setInterval(async () => {
-    try {
-      await sweepOnce(client, ledger, env, Date.now());
-    } catch (error) {
-      console.warn(JSON.stringify({ level: "warn", code: "ledger_sweep_failed", message: error instanceof Error ? error.message : String(error) }));
-    }
-  }, SWEEP_INTERVAL_MS);
-  return timer.unref();
+function sweepEvery(sweep: NonNullable<NodeStore["sweep"]>, env: SignerEnv): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = sweep(env, Date.now()).then(
+      () => undefined,
+      (error: unknown) => console.warn(JSON.stringify({ level: "warn", code: "ledger_sweep_failed", message: error instanceof Error ? error.message : String(error) })),
+    );
+  }, SWEEP_INTERVAL_MS).unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 export async function startNodeServer({ env, port, hostname }: NodeServerOptions): Promise<NodeServer> {
   const addresses = addressReader(env.CLIENT_ADDRESS_HEADER?.trim() || undefined);
-  const redisUrl = env.REDIS_URL?.trim() || undefined;
-  const client: RedisClient | undefined = redisUrl ? createClient({ url: redisUrl }) : undefined;
-  if (client) {
-    // Reconnects by itself; while Redis is away, calls fail (500) and the error is logged here, not thrown.
-    client.on("error", (error: Error) => console.warn(JSON.stringify({ level: "warn", code: "redis_error", message: error.message })));
-    await client.connect();
-  }
-  const ledger = client && redisLedger(client);
-  const desk = client && redisDesk(client, () => wechatAppOf(signerConfig(bindings)));
+  const store = await openStore(env);
+  const { ledger, desk } = store;
   const app = createApp({ clientAddress: addresses.read, openApi, ...(ledger ? { ledger: () => ledger } : {}), ...(desk ? { moderation: () => desk } : {}) });
   // RATE_LIMITS=off where a gateway in front already limits callers (and for benchmarks, like workerd's runs).
-  const limiters = env.RATE_LIMITS?.trim() === "off" ? {} : client ? redisLimiters(client) : inProcessLimiters();
+  const limiters = env.RATE_LIMITS?.trim() === "off" ? {} : store.limiters();
   const bindings: SignerEnv & Record<string, unknown> = { ...env, ...limiters };
-  const sweep = client && ledger ? sweepEvery(client, ledger, bindings) : undefined;
+  const sweep = store.sweep && sweepEvery(store.sweep, bindings);
   return new Promise((resolve) => {
     const server = serve(
       {
@@ -126,10 +110,11 @@ export async function startNodeServer({ env, port, hostname }: NodeServerOptions
         resolve({
           url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${info.port}`,
           server,
+          sweep: async (now) => (store.sweep ? store.sweep(bindings, now) : 0),
           close: async () => {
-            clearInterval(sweep);
             await new Promise<void>((done) => server.close(() => done()));
-            await client?.close();
+            await sweep?.stop();
+            await store.close();
           },
         });
       },

@@ -2,7 +2,8 @@
  * The ledger: every object a user starts, per profile, with the bytes it holds or may still take. Signing reserves
  * the upload's bound before a byte moves; a receipt or a multipart complete commits the real size; an abort releases;
  * a reservation nobody settles is settled by the ledger itself, from a HEAD, a minute after its signature expired.
- * Engines: a Durable Object per user on Workers (durable-object.ts), Redis on the Node/SCF host (redis.ts).
+ * Engines: a Durable Object per user on Workers (durable-object.ts), Redis on the Node/SCF host (redis.ts), or SQLite
+ * for a single Node instance (sqlite.ts).
  */
 import type { UploadProfile } from "../config/index.js";
 import { callCos } from "../cos-api/client.js";
@@ -128,7 +129,7 @@ export function quotaExceeded(profile: UploadProfile, bytes: number, refusal: { 
 
 /** 501 ledger_off: the host has no store for the ledger. */
 export function ledgerOff(): SignerError {
-  return new SignerError("ledger_off", "quotas and file listings are off: this host has no ledger store (Workers: the LEDGER Durable Object; Node/SCF: REDIS_URL)");
+  return new SignerError("ledger_off", "quotas and file listings are off: this host has no ledger store (Workers: the LEDGER Durable Object; Node/SCF: REDIS_URL, or LEDGER_SQLITE_PATH for one instance)");
 }
 
 /** Quotas and moderation states need a store: a profile that sets one on a host without a ledger is misconfigured. */
@@ -140,7 +141,7 @@ export function checkQuotasHaveStore(profiles: Iterable<UploadProfile>): void {
     for (const field of ["quotaBytes", "dailyBytes"] as const) {
       if (profile[field] !== undefined) {
         const variable = profile.name === "default" ? (field === "quotaBytes" ? "UPLOAD_QUOTA_BYTES" : "UPLOAD_DAILY_BYTES") : `UPLOAD_PROFILES.${profile.name}.${field}`;
-        throw new ConfigError(variable, "needs a ledger store, and this host has none (Workers: the LEDGER Durable Object; Node/SCF: set REDIS_URL)");
+        throw new ConfigError(variable, "needs a ledger store, and this host has none (Workers: the LEDGER Durable Object; Node/SCF: set REDIS_URL, or LEDGER_SQLITE_PATH for one instance)");
       }
     }
   }
@@ -177,4 +178,30 @@ export async function settle(
   const type = stored.contentType ?? contentType;
   const before = await ledger.commit(key, stored.size, type, now, settledState(profile));
   if (before === "reserved" && settledState(profile) === "pending") await onPending?.(key, type);
+}
+
+/**
+ * Settles the reservations a sweep claimed (redis.ts, sqlite.ts), one after another; the number settled. One whose
+ * profile left the configuration, or no longer on the books, can only be dropped.
+ */
+export async function settleClaimed(
+  ledger: Ledger,
+  profiles: ReadonlyMap<string, UploadProfile>,
+  claimed: Iterable<{ readonly profile: string; readonly user: string; readonly key: string }>,
+  now: number,
+  onPending?: (profile: UploadProfile, user: string, key: string, contentType: string) => Promise<void>,
+): Promise<number> {
+  let settled = 0;
+  for (const { profile: profileName, user, key } of claimed) {
+    const profile = profiles.get(profileName);
+    const books = ledger.of(profileName, user);
+    const found = await books.get(key);
+    if (!profile || !found) {
+      await books.release(key);
+    } else {
+      await settle(books, profile, key, found.contentType, now, onPending && ((settledKey, contentType) => onPending(profile, user, settledKey, contentType)));
+    }
+    settled++;
+  }
+  return settled;
 }

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { createClient } from "redis";
 import type { UploadProfile } from "../config/index.js";
-import { dayOf, type Ledger, type LedgerObject, type LedgerState, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, settle, sortKey, type UserLedger } from "./books.js";
+import { dayOf, type Ledger, type LedgerObject, type LedgerState, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, settleClaimed, sortKey, type UserLedger } from "./books.js";
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -248,19 +248,9 @@ export async function settleDue(
   onPending?: (profile: UploadProfile, user: string, key: string, contentType: string) => Promise<void>,
 ): Promise<number> {
   const claimed = (await run(client, CLAIM, [DUE], [now - SETTLE_DELAY_MS, now + LEASE_MS, batch])) as string[];
-  let settled = 0;
-  for (const member of claimed) {
-    const [profileName, user, key] = JSON.parse(member) as [string, string, string];
-    const profile = profiles.get(profileName);
-    // A profile removed from the configuration: its reservations can only be dropped.
-    const books = ledger.of(profileName, user);
-    const found = await books.get(key);
-    if (!profile || !found) {
-      await books.release(key);
-    } else {
-      await settle(books, profile, key, found.contentType, now, onPending && ((settledKey, contentType) => onPending(profile, user, settledKey, contentType)));
-    }
-    settled++;
-  }
-  return settled;
+  const due = claimed.map((member) => {
+    const [profile, user, key] = JSON.parse(member) as [string, string, string];
+    return { profile, user, key };
+  });
+  return settleClaimed(ledger, profiles, due, now, onPending);
 }

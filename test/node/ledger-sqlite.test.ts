@@ -1,0 +1,85 @@
+/**
+ * The ledger on a single Node instance in a SQLite file (LEDGER_SQLITE_PATH, node:sqlite): the scenarios the Redis
+ * store passes (ledger-scenarios.ts), a restart being the signer's own — closed, and a new one opened on the same file
+ * — and the configurations it refuses at start.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNodeServer } from "../../worker/src/hosts/node.js";
+import { hasNodeSqlite } from "../../worker/src/hosts/node-store.js";
+import { openSqliteLedger, type SqliteLedger } from "../../worker/src/ledger/sqlite.js";
+import { ledgerContract, ledgerScenarios, nodeBed, type NodeStoreUnderTest } from "./ledger-scenarios";
+
+let dir: string;
+let contract: SqliteLedger;
+
+const store: NodeStoreUnderTest = {
+  async env() {
+    dir = await mkdtemp(join(tmpdir(), "ledger-sqlite-"));
+    return { LEDGER_SQLITE_PATH: join(dir, "ledger.db") };
+  },
+  instances: 1,
+  restart: (signers) => signers.restart(),
+  dispose: async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  },
+};
+const bed = nodeBed(store);
+
+beforeAll(async () => {
+  contract = await openSqliteLedger(join(dir, "contract.db"));
+});
+
+afterAll(() => contract?.close());
+
+describe("the ledger in a SQLite file, one instance", () => {
+  ledgerScenarios(bed, store);
+
+  it("counts the rate limits in process: 60 new uploads a minute per user", async () => {
+    const token = await bed.login("limited");
+    const answers = await Promise.all(Array.from({ length: 70 }, () => bed.post(0, "/v1/uploads", { profile: "roomy", ext: "jpg", size: 1 }, token)));
+    expect(answers.filter((answer) => answer.status === 429).length).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("the SQLite engine's contract", () => {
+  ledgerContract(() => contract);
+
+  it("keeps a claimed reservation from a second sweep until its lease ends", async () => {
+    const books = contract.of("default", "claimed");
+    const now = Date.now();
+    await books.reserve({ key: "k.jpg", bytes: 5, contentType: "image/jpeg", expiresAt: now, now, limits: {} });
+    expect(contract.claimDue(now + 59_000, 10)).toEqual([]);
+    expect(contract.claimDue(now + 60_000, 10)).toEqual([{ profile: "default", user: "claimed", key: "k.jpg" }]);
+    expect(contract.claimDue(now + 60_000, 10)).toEqual([]);
+    // Claimed at now + 60 s, held to now + 180 s: the sweep that looks then (its cutoff a minute before) takes it again.
+    expect(contract.claimDue(now + 239_999, 10)).toEqual([]);
+    expect(contract.claimDue(now + 240_000, 10)).toEqual([{ profile: "default", user: "claimed", key: "k.jpg" }]);
+    await books.release("k.jpg");
+    expect(contract.claimDue(now + 600_000, 10)).toEqual([]);
+  });
+});
+
+describe("configurations the SQLite store refuses at start", () => {
+  const start = (env: Record<string, string>) => startNodeServer({ env: { ...bed.env, ...env }, port: 0, hostname: "127.0.0.1" });
+
+  it("REDIS_URL as well: one store for the books", async () => {
+    await expect(start({ REDIS_URL: "redis://127.0.0.1:1" })).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^LEDGER_SQLITE_PATH must not be set with REDIS_URL/) });
+  });
+
+  it("a moderated profile: the moderation desk needs Redis", async () => {
+    const moderated = { UPLOAD_MODERATION: "cos", MODERATION_CALLBACK_URL: "https://signer.example.com/v1/moderation/cos-callback", UPLOAD_FORBID_OVERWRITE: "true" };
+    await expect(start(moderated)).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^UPLOAD_MODERATION needs REDIS_URL/) });
+  });
+
+  it("a file that cannot be opened", async () => {
+    await expect(start({ LEDGER_SQLITE_PATH: join(dir, "no-such-folder", "ledger.db") })).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^LEDGER_SQLITE_PATH cannot be opened as a SQLite database/) });
+  });
+
+  it("knows which Node versions have node:sqlite unflagged", () => {
+    expect(["18.20.4", "20.19.0", "22.12.0", "23.3.0"].map((version) => hasNodeSqlite(version))).toEqual([false, false, false, false]);
+    expect(["22.13.0", "22.21.1", "23.4.0", "24.11.0", "25.0.0"].map((version) => hasNodeSqlite(version))).toEqual([true, true, true, true, true]);
+  });
+});
