@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../../bench/workerd.js";
 import { startNodeServer } from "../../worker/src/hosts/node.js";
+import { openSqliteLedger } from "../../worker/src/ledger/sqlite.js";
 import { createUploader } from "../../miniprogram/cos-upload/index";
 import { wxNode } from "../../wx-node/index";
 import { fixtures, OLD_BUCKET, runTool, SECRET_ID, SECRET_KEY, startEmulator } from "./harness";
@@ -36,9 +37,9 @@ afterAll(async () => {
 
 const signerEnv = () => ({ COS_SECRET_ID: SECRET_ID, COS_SECRET_KEY: SECRET_KEY, COS_BUCKET: OLD_BUCKET.name, COS_REGION: OLD_BUCKET.region, COS_ENDPOINT: emulator.url, AUTH_MODE: "none" });
 
-/** Starts a host process and waits until its /healthz answers. */
-async function started(command: string, args: string[], options: { cwd: string; env: Record<string, string> }, url: string): Promise<ChildProcess> {
-  const child = spawn(command, args, { cwd: options.cwd, env: { PATH: process.env.PATH!, ...options.env } as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+/** Starts a host process and waits until its /healthz answers; `output()`: what it printed so far. */
+async function started(command: string, args: string[], options: { cwd: string; env: Record<string, string>; detached?: boolean }, url: string): Promise<ChildProcess & { output(): string }> {
+  const child = spawn(command, args, { cwd: options.cwd, env: { PATH: process.env.PATH!, ...options.env } as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false });
   children.push(child);
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
@@ -46,7 +47,7 @@ async function started(command: string, args: string[], options: { cwd: string; 
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`exited early:\n${output}`);
-    if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) return child;
+    if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) return Object.assign(child, { output: () => output });
     if (Date.now() > deadline) throw new Error(`no answer:\n${output}`);
     await new Promise((done) => setTimeout(done, 100));
   }
@@ -180,6 +181,56 @@ describe("npm run start:node without configuration", () => {
     expect(run.output).toContain('"code":"config_invalid"');
     expect(run.output).toContain("not started: COS_");
     expect(run.output).not.toContain("listening on");
+  }, 120_000);
+});
+
+describe("npm run start:node with LEDGER_SQLITE_PATH", () => {
+  it("keeps the books in that file: a quota set in the environment holds, and the reservation is there after the stop", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "start-node-sqlite-"));
+    let group: number | undefined;
+    try {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const env = { ...npmEnvironment(), ...signerEnv(), LEDGER_SQLITE_PATH: join(dir, "ledger.db"), UPLOAD_QUOTA_BYTES: "1000", PORT: String(port), HOST: "127.0.0.1" };
+      // Its own process group: npm's shell passes no SIGTERM on to the server it started.
+      const child = await started("npm", ["run", "start:node"], { cwd: root, env, detached: true }, url);
+      group = child.pid;
+      const exited = new Promise((done) => child.once("exit", done));
+      const upload = (size: number) => fetch(`${url}/v1/uploads`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ext: "jpg", size }) });
+      expect((await upload(600)).status).toBe(200);
+      const refused = await upload(600);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("quota_exceeded");
+      // Node 22 would print "ExperimentalWarning: SQLite is an experimental feature…" on every start: the host keeps it quiet.
+      expect(child.output()).not.toContain("ExperimentalWarning");
+      process.kill(-group!, "SIGTERM");
+      group = undefined;
+      await exited;
+      // The server itself closes the file as it stops; wait for it to let go of its port.
+      for (let i = 0; i < 50 && (await fetch(`${url}/healthz`).then(() => true, () => false)); i++) await new Promise((done) => setTimeout(done, 100));
+      const ledger = await openSqliteLedger(join(dir, "ledger.db"));
+      expect(await ledger.of("default", "").usage(Date.now())).toMatchObject({ reservedBytes: 600, files: 0 });
+      ledger.close();
+    } finally {
+      if (group !== undefined) process.kill(-group, "SIGTERM");
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("on Node 18: refuses to start with config_invalid, naming the Node version node:sqlite needs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "start-node-sqlite-"));
+    try {
+      const [command, args] = olderNode(18, [join(root, "dist/node/server.mjs")]);
+      const env = { ...npmEnvironment(), ...signerEnv(), LEDGER_SQLITE_PATH: join(dir, "ledger.db"), PORT: String(await freePort()), HOST: "127.0.0.1" };
+      const run = await finished(command, [...args], { cwd: root, env });
+      expect(run.code).toBe(1);
+      expect(run.output).toContain('"code":"config_invalid"');
+      expect(run.output).toContain("not started: LEDGER_SQLITE_PATH needs Node.js 22.13.0 or later");
+      expect(run.output).toContain("this is Node.js v18.");
+      expect(run.output).not.toContain("listening on");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 
