@@ -4,7 +4,9 @@
  * per profile, user and key, with `sort` = `sortKey` for the list and `due_at` = the signature's expiry while
  * reserved, for the sweep), `totals` (used, reserved, files) and `days` (bytes signed per UTC day, kept two days).
  * Each method is one synchronous transaction — nothing else in the process runs meanwhile — begun IMMEDIATE, so a
- * second process opening the same file by mistake waits for the lock instead of interleaving.
+ * second process opening the same file by mistake waits for the lock instead of interleaving. WAL with synchronous
+ * NORMAL: a crash of the process loses nothing, a power cut at most the last commits (as Redis's fsync every second);
+ * FULL's fsync per commit would take a reservation from 0.035 to 0.09 ms of CPU (bench/ledger-sqlite.ts).
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { dayOf, grant, type Ledger, type LedgerObject, type LedgerState, type Page, SETTLE_DELAY_MS, sortKey, type UserLedger } from "./books.js";
