@@ -1,7 +1,7 @@
 /**
  * The ledger on a single Node instance in a SQLite file (LEDGER_SQLITE_PATH, node:sqlite): the scenarios the Redis
  * store passes (ledger-scenarios.ts), a restart being the signer's own — closed, and a new one opened on the same file
- * — and the configurations it refuses at start.
+ * — the engine's contract, and the configurations it refuses at start.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNodeServer } from "../../worker/src/hosts/node.js";
 import { hasNodeSqlite } from "../../worker/src/hosts/node-store.js";
-import { openSqliteLedger, type SqliteLedger } from "../../worker/src/ledger/sqlite.js";
+import { openSqliteLedger } from "../../worker/src/ledger/sqlite.js";
 import { ledgerContract, ledgerScenarios, nodeBed, type NodeStoreUnderTest } from "./ledger-scenarios";
 
 let dir: string;
-let contract: SqliteLedger;
+let contract: Awaited<ReturnType<typeof openSqliteLedger>>;
 
 const store: NodeStoreUnderTest = {
   async env() {
@@ -67,11 +67,6 @@ describe("configurations the SQLite store refuses at start", () => {
 
   it("REDIS_URL as well: one store for the books", async () => {
     await expect(start({ REDIS_URL: "redis://127.0.0.1:1" })).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^LEDGER_SQLITE_PATH must not be set with REDIS_URL/) });
-  });
-
-  it("a moderated profile: the moderation desk needs Redis", async () => {
-    const moderated = { UPLOAD_MODERATION: "cos", MODERATION_CALLBACK_URL: "https://signer.example.com/v1/moderation/cos-callback", UPLOAD_FORBID_OVERWRITE: "true" };
-    await expect(start(moderated)).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^UPLOAD_MODERATION needs REDIS_URL/) });
   });
 
   it("a file that cannot be opened", async () => {

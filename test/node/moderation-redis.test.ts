@@ -1,164 +1,43 @@
 /**
- * Content moderation on the Node/SCF host, the way it is deployed: two signer instances (real HTTP servers) sharing one
- * real redis-server, the COS emulator, and the WeChat stand-in pushing its verdicts to one instance while the other
- * submitted the check. One access token for both instances, one forced refresh after an eviction, one verdict per
- * check however often it is pushed, and the sweep submits the check of an upload nobody reported.
+ * Content moderation on the Node/SCF host in Redis, the way it is deployed: two signer instances sharing one real
+ * redis-server (the scenarios of moderation-scenarios.ts, which the SQLite store passes too, here across instances:
+ * the stand-in pushes to one while the other submitted the check), and the desk's contract on two clients.
  */
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { STANDIN_PUSH_AES_KEY, STANDIN_PUSH_TOKEN, startWechatStandin, type WechatStandin } from "../../emulator/wechat";
-import { type NodeServer, startNodeServer } from "../../worker/src/hosts/node.js";
-import { sweepOnce } from "../../worker/src/hosts/node-store.js";
-import { type RedisClient, redisLedger } from "../../worker/src/ledger/redis.js";
+import { afterAll, beforeAll, describe } from "vitest";
+import type { RedisClient } from "../../worker/src/ledger/redis.js";
 import { redisDesk } from "../../worker/src/moderation/redis.js";
 import { type RedisServer, startRedis } from "../support/redis-server.js";
-import { STUB_APPID, STUB_APPSECRET } from "../support/wechat-stub.js";
-import { startWebhookSink, type WebhookSink } from "../support/webhook-sink.js";
-import { OLD_BUCKET, SECRET_ID, SECRET_KEY, startEmulator } from "./harness";
+import type { NodeStoreUnderTest } from "./ledger-scenarios";
+import { deskContract, moderationScenarios } from "./moderation-scenarios";
 
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let standin: WechatStandin;
 let redis: RedisServer;
 let client: RedisClient;
-let webhook: WebhookSink;
-let env: Record<string, string>;
-const servers: NodeServer[] = [];
 
-beforeAll(async () => {
-  [emulator, standin, redis] = await Promise.all([startEmulator(), startWechatStandin({ delayMs: 100 }), startRedis()]);
-  webhook = await startWebhookSink();
-  client = createClient({ url: redis.url });
-  client.on("error", () => undefined);
-  await client.connect();
-  const base = {
-    COS_SECRET_ID: SECRET_ID,
-    COS_SECRET_KEY: SECRET_KEY,
-    COS_BUCKET: OLD_BUCKET.name,
-    COS_REGION: OLD_BUCKET.region,
-    COS_ENDPOINT: emulator.url,
-    AUTH_MODE: "wechat",
-    WX_APPID: STUB_APPID,
-    WX_APPSECRET: STUB_APPSECRET,
-    SESSION_SECRET: "moderation-redis-session-secret-0123456789abcdef",
-    WX_API_ORIGIN: standin.url,
-    WX_PUSH_TOKEN: STANDIN_PUSH_TOKEN,
-    WX_PUSH_AES_KEY: STANDIN_PUSH_AES_KEY,
-    UPLOAD_MODERATION: "wechat",
-    UPLOAD_SIGNATURE_TTL_SECONDS: "10",
-    RECEIPT_SECRET: "moderation-redis-receipt-secret-0123456789abcdef",
-    RECEIPT_WEBHOOK_URL: webhook.url,
-    REDIS_URL: redis.url,
-  };
-  // Every upload here is an image WeChat checks: COS's callbacks (moderation-workerd.test.ts) are not needed.
-  env = { ...base, MODERATION_CALLBACK_URL: "http://127.0.0.1:9/v1/moderation/cos-callback" };
-  for (let i = 0; i < 2; i++) servers.push(await startNodeServer({ env, port: 0, hostname: "127.0.0.1" }));
-  standin.pushTo = servers[1]!.url;
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  await client?.close();
-  await redis?.dispose();
-  await standin?.close();
-  await emulator?.dispose();
-  await webhook?.close();
-});
-
-async function post(i: number, path: string, body: unknown, token = ""): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${servers[i % 2]!.url}${path}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
-
-async function login(name: string): Promise<string> {
-  const { status, body } = await post(0, "/v1/session", { code: `code-${name}` });
-  expect(status).toBe(200);
-  return body.token as string;
-}
-
-async function upload(i: number, token: string, content: string, receipt = true): Promise<string> {
-  const bytes = new TextEncoder().encode(content);
-  const signed = await post(i, "/v1/uploads", { ext: "jpg", size: bytes.length }, token);
-  expect(signed.status).toBe(200);
-  expect((await fetch(signed.body.url, { method: "PUT", headers: signed.body.headers, body: bytes })).status).toBe(200);
-  if (receipt) expect((await post(i, "/v1/uploads/receipt", { key: signed.body.key }, token)).body.moderation).toBe("pending");
-  return signed.body.key as string;
-}
-
-async function settles(token: string, key: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const { body } = await post(1, "/v1/objects/list", {}, token);
-    const state = (body.objects as { key: string; state: string }[]).find((object) => object.key === key)?.state;
-    if (state !== "pending" && state !== "reserved") return state!;
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  return "pending";
-}
+const store: NodeStoreUnderTest = {
+  async env() {
+    redis = await startRedis();
+    return { REDIS_URL: redis.url };
+  },
+  instances: 2,
+  restart: () => redis.restart(),
+  dispose: async () => {
+    await redis?.dispose();
+  },
+};
 
 describe("content moderation on Node with Redis, two instances", () => {
-  it("shares one access token: concurrent first checks on both instances fetch stable_token once", async () => {
-    const token = await login("redis-one-token");
-    const keys = await Promise.all([0, 1, 0, 1].map((i) => upload(i, token, `picture ${i}`)));
-    for (const key of keys) expect(await settles(token, key)).toBe("stored");
-    expect(standin.stats.stableTokens).toBe(1);
-  });
+  moderationScenarios(store);
 
-  it("an eviction (40001) seen by both instances at once makes exactly one forced refresh", async () => {
-    const token = await login("redis-evicted");
-    standin.evict();
-    const forced = standin.stats.forcedRefreshes;
-    const keys = await Promise.all([0, 1, 0, 1].map((i) => upload(i, token, `after eviction ${i}`)));
-    for (const key of keys) expect(await settles(token, key)).toBe("stored");
-    expect(standin.stats.forcedRefreshes).toBe(forced + 1);
-  });
-
-  it("a push repeated to both instances at once applies its verdict once", async () => {
-    const token = await login("redis-duplicate");
-    standin.delayMs = 60_000;
-    const key = await upload(0, token, "RISKY");
-    standin.delayMs = 100;
-    const push = standin.pushes.at(-1)!;
-    const answers = await Promise.all(
-      [0, 1, 0, 1].map((i) => fetch(`${servers[i]!.url}/v1/wechat/push?${push.query}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: push.body })),
-    );
-    expect(await Promise.all(answers.map((answer) => answer.text()))).toEqual(["success", "success", "success", "success"]);
-    expect(await settles(token, key)).toBe("blocked");
-    await new Promise((done) => setTimeout(done, 300));
-    const moderationEvents = webhook.events
-      .map((body) => JSON.parse(body) as { event?: string; moderation?: string })
-      .filter((body) => body.event === "moderation")
-      .map((body) => JSON.parse(Buffer.from(body.moderation!.split(".")[1]!, "base64url").toString()) as { key: string; state: string });
-    expect(moderationEvents.filter((event) => event.key === key)).toEqual([expect.objectContaining({ key, state: "blocked" })]);
-    const refused = await post(0, "/v1/objects/url", { key }, token);
-    expect(refused.status).toBe(403);
-  });
-
-  it("the sweep settles an upload nobody reported into pending and submits its check", async () => {
-    const token = await login("redis-silent");
-    const key = await upload(0, token, "silent but fine", false);
-    const checks = standin.stats.checks;
-    // 10 s signatures, settled a minute after they expire: the sweep run as it would run 2 minutes from now.
-    expect(await sweepOnce(client, redisLedger(client), env, Date.now() + 120_000)).toBeGreaterThanOrEqual(1);
-    expect(standin.stats.checks).toBe(checks + 1);
-    expect(await settles(token, key)).toBe("stored");
-  });
-});
-
-describe("the moderation desk in Redis", () => {
-  const target = { profile: "default", user: "0123456789abcdef0123", key: "uploads/k.jpg" };
-
-  it("hands a check's object out once across instances; a verdict that outran its tracking is kept for it", async () => {
-    const [one, two] = [redisDesk(client, () => undefined), redisDesk(client, () => undefined)];
-    expect(await one.track("wx:redis-once", target)).toBeUndefined();
-    const claims = await Promise.all([one, two, one, two].map((desk) => desk.claim("wx:redis-once", "pass")));
-    expect(claims.filter((claim) => claim !== undefined)).toEqual([target]);
-    await two.unclaim("wx:redis-once");
-    expect(await one.claim("wx:redis-once", "pass")).toEqual(target);
-    expect(await two.claim("wx:redis-early", "review")).toBeUndefined();
-    expect(await one.track("wx:redis-early", target)).toBe("review");
-    expect(await two.claim("wx:redis-early", "review")).toBeUndefined();
+  describe("the moderation desk in Redis, from two clients", () => {
+    beforeAll(async () => {
+      client = createClient({ url: redis.url });
+      client.on("error", () => undefined);
+      await client.connect();
+    });
+    afterAll(async () => {
+      await client?.close();
+    });
+    deskContract(() => [redisDesk(client, () => undefined), redisDesk(client, () => undefined)]);
   });
 });

@@ -34,11 +34,11 @@ export interface AppOptions {
    */
   readonly openApi?: object;
   /**
-   * The host's ledger store, for quotas and the users' file lists: Workers' LEDGER Durable Objects, Redis on Node.
+   * The host's ledger store, for quotas and the users' file lists: Workers' LEDGER Durable Objects, Redis or SQLite on Node.
    * None: quotas are a configuration error and the ledger's routes answer 501 ledger_off.
    */
   readonly ledger?: (env: SignerEnv) => Ledger | undefined;
-  /** The host's moderation desk (access token, checks in flight): a Durable Object on Workers, Redis on Node. */
+  /** The host's moderation desk (access token, checks in flight): a Durable Object on Workers, Redis or SQLite on Node. */
   readonly moderation?: (env: SignerEnv) => ModerationDesk | undefined;
 }
 

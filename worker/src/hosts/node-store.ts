@@ -1,17 +1,18 @@
 /**
  * Where the Node/SCF host keeps its books: Redis (REDIS_URL) — the ledger, the moderation desk and the rate limits,
- * shared by every instance; a SQLite file (LEDGER_SQLITE_PATH) — the ledger of a signer that runs alone, its rate
- * limits counted in process and no moderation; or nothing — no ledger, in-process rate limits. Both set is a
- * configuration error: books split over two stores would each pass a quota the other already spent.
+ * shared by every instance; a SQLite file (LEDGER_SQLITE_PATH) — the ledger and the desk of a signer that runs alone,
+ * its rate limits counted in process; or nothing — no ledger, in-process rate limits. Both set is a configuration
+ * error: books split over two stores would each pass a quota the other already spent.
  */
 import { createClient } from "redis";
-import { type SignerEnv, signerConfig, type UploadProfile } from "../config/index.js";
+import { type SignerConfig, type SignerEnv, signerConfig, type UploadProfile } from "../config/index.js";
 import { ConfigError } from "../http/errors.js";
 import { type Ledger, settleClaimed } from "../ledger/index.js";
 import { type RedisClient, redisLedger, settleDue } from "../ledger/redis.js";
-import { openSqliteLedger } from "../ledger/sqlite.js";
+import { openSqliteDatabase, sqliteLedger } from "../ledger/sqlite.js";
 import { type ModerationDesk, submitCheck, wechatAppOf } from "../moderation/index.js";
 import { redisDesk } from "../moderation/redis.js";
+import { sqliteDesk } from "../moderation/sqlite.js";
 import { type InProcessLimiter, inProcessLimiters, type LIMITS_PER_MINUTE } from "./in-process-limiter.js";
 import { redisLimiters } from "./redis-limiter.js";
 
@@ -32,17 +33,12 @@ export function hasNodeSqlite(version: string = process.versions.node): boolean 
   return major > 23 || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
 }
 
-/**
- * Settles the reservations due at `now` (ledger/redis.ts), and gives an object found uploaded in a moderated profile
- * its check, as a receipt would.
- */
-export async function sweepOnce(client: RedisClient, ledger: Ledger, env: SignerEnv, now: number): Promise<number> {
-  const config = signerConfig(env);
-  const desk = redisDesk(client, () => wechatAppOf(config));
-  return settleDue(client, ledger, config.profiles, now, 50, async (profile, user, key, contentType) => {
+/** What the sweep does with an object it found uploaded in a moderated profile: submits its check, as a receipt would. */
+function checkSettled(config: SignerConfig, ledger: Ledger, desk: ModerationDesk) {
+  return async (profile: UploadProfile, user: string, key: string, contentType: string): Promise<void> => {
     const books = ledger.of(profile.name, user);
     await submitCheck({ config, desk }, books, profile, user, key, contentType, (await books.checkOf(key))?.sealedOpenid);
-  });
+  };
 }
 
 export async function openStore(env: Record<string, string | undefined>): Promise<NodeStore> {
@@ -60,11 +56,15 @@ async function openRedis(url: string, env: Record<string, string | undefined>): 
   client.on("error", (error: Error) => console.warn(JSON.stringify({ level: "warn", code: "redis_error", message: error.message })));
   await client.connect();
   const ledger = redisLedger(client);
+  const desk = redisDesk(client, () => wechatAppOf(signerConfig(env)));
   return {
     ledger,
-    desk: redisDesk(client, () => wechatAppOf(signerConfig(env))),
+    desk,
     limiters: () => redisLimiters(client),
-    sweep: (bindings, now) => sweepOnce(client, ledger, bindings, now),
+    sweep: async (bindings, now) => {
+      const config = signerConfig(bindings);
+      return settleDue(client, ledger, config.profiles, now, 50, checkSettled(config, ledger, desk));
+    },
     close: async () => {
       await client.close();
     },
@@ -73,31 +73,22 @@ async function openRedis(url: string, env: Record<string, string | undefined>): 
 
 async function openSqlite(path: string, env: Record<string, string | undefined>): Promise<NodeStore> {
   if (!hasNodeSqlite()) throw new ConfigError("LEDGER_SQLITE_PATH", `needs Node.js ${SQLITE_NODE_VERSION} or later (its built-in node:sqlite); this is Node.js ${process.version}: run a newer Node, or use REDIS_URL`);
-  const moderated = moderatedProfile(env);
-  if (moderated) {
-    const variable = moderated.name === "default" ? "UPLOAD_MODERATION" : `UPLOAD_PROFILES.${moderated.name}.moderation`;
-    throw new ConfigError(variable, "needs REDIS_URL on the Node/SCF host: the moderation desk (access token, checks in flight) lives in Redis, and LEDGER_SQLITE_PATH keeps the ledger only");
-  }
-  let ledger: Awaited<ReturnType<typeof openSqliteLedger>>;
+  let db: Awaited<ReturnType<typeof openSqliteDatabase>>;
   try {
-    ledger = await openSqliteLedger(path);
+    db = await openSqliteDatabase(path);
   } catch (error) {
     throw new ConfigError("LEDGER_SQLITE_PATH", `cannot be opened as a SQLite database (${error instanceof Error ? error.message : String(error)})`);
   }
+  const ledger = sqliteLedger(db);
+  const desk = sqliteDesk(db, () => wechatAppOf(signerConfig(env)));
   return {
     ledger,
+    desk,
     limiters: inProcessLimiters,
-    sweep: async (bindings, now) => settleClaimed(ledger, signerConfig(bindings).profiles, ledger.claimDue(now, 50), now),
-    close: async () => ledger.close(),
+    sweep: async (bindings, now) => {
+      const config = signerConfig(bindings);
+      return settleClaimed(ledger, config.profiles, ledger.claimDue(now, 50), now, checkSettled(config, ledger, desk));
+    },
+    close: async () => db.close(),
   };
-}
-
-/** A profile that moderates uploads; none when the configuration is invalid anyway (the app answers config_invalid). */
-function moderatedProfile(env: Record<string, string | undefined>): UploadProfile | undefined {
-  try {
-    return [...signerConfig(env).profiles.values()].find((profile) => profile.moderation !== "off");
-  } catch (error) {
-    if (error instanceof ConfigError) return undefined;
-    throw error;
-  }
 }

@@ -136,7 +136,7 @@ export function ledgerOff(): SignerError {
 export function checkQuotasHaveStore(profiles: Iterable<UploadProfile>): void {
   for (const profile of profiles) {
     if (profile.moderation !== "off") {
-      throw new ConfigError(profile.name === "default" ? "UPLOAD_MODERATION" : `UPLOAD_PROFILES.${profile.name}.moderation`, "needs a ledger store, and this host has none (Workers: the LEDGER and MODERATION Durable Objects; Node/SCF: set REDIS_URL)");
+      throw new ConfigError(profile.name === "default" ? "UPLOAD_MODERATION" : `UPLOAD_PROFILES.${profile.name}.moderation`, "needs a ledger store, and this host has none (Workers: the LEDGER and MODERATION Durable Objects; Node/SCF: set REDIS_URL, or LEDGER_SQLITE_PATH for one instance)");
     }
     for (const field of ["quotaBytes", "dailyBytes"] as const) {
       if (profile[field] !== undefined) {

@@ -2,10 +2,11 @@
  * The ledger on one Node instance: a SQLite file (LEDGER_SQLITE_PATH) through Node's built-in node:sqlite, for a
  * signer that runs alone (several instances share Redis, redis.ts). The same books as Redis, in rows: `objects` (one
  * per profile, user and key, with `sort` = `sortKey` for the list and `due_at` = the signature's expiry while
- * reserved, for the sweep), `totals` (used, reserved, files) and `days` (bytes signed per UTC day, kept two days).
+ * reserved, for the sweep), `totals` (used, reserved, files) and `days` (bytes signed per UTC day, kept two days);
+ * the moderation desk's tables share the file (moderation/sqlite.ts).
  * Each method is one synchronous transaction — nothing else in the process runs meanwhile — begun IMMEDIATE, so a
  * second process opening the same file by mistake waits for the lock instead of interleaving. WAL with synchronous
- * NORMAL: a crash of the process loses nothing, a power cut at most the last commits (as Redis's fsync every second);
+ * NORMAL: a crash of the process loses nothing, a power cut at most the last commits (as Redis's appendfsync everysec);
  * FULL's fsync per commit would take a reservation from 0.035 to 0.09 ms of CPU (bench/ledger-sqlite.ts).
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
@@ -56,7 +57,6 @@ export interface DueReservation {
 export interface SqliteLedger extends Ledger {
   /** Up to `batch` reservations whose signatures expired SETTLE_DELAY_MS before `now`, each held a lease ahead. */
   claimDue(now: number, batch: number): DueReservation[];
-  close(): void;
 }
 
 const toObject = (row: Row): LedgerObject => ({
@@ -67,13 +67,21 @@ const toObject = (row: Row): LedgerObject => ({
   state: row.state,
 });
 
-/** Opens (and creates) the books at `path`. node:sqlite is loaded here only: older Node versions lack it. */
-export async function openSqliteLedger(path: string): Promise<SqliteLedger> {
+/**
+ * Opens (and creates) the SQLite file the Node host keeps its books in (and its moderation desk, moderation/sqlite.ts).
+ * node:sqlite is loaded here only: older Node versions lack it.
+ */
+export async function openSqliteDatabase(path: string): Promise<DatabaseSync> {
   const { DatabaseSync } = await importQuietly();
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-  db.exec(SCHEMA);
-  return sqliteLedger(db);
+  return db;
+}
+
+/** The books at `path`, on a connection of their own that `close` ends (tests, bench/ledger-sqlite.ts). */
+export async function openSqliteLedger(path: string): Promise<SqliteLedger & { close(): void }> {
+  const db = await openSqliteDatabase(path);
+  return { ...sqliteLedger(db), close: () => db.close() };
 }
 
 /**
@@ -94,12 +102,29 @@ async function importQuietly(): Promise<typeof import("node:sqlite")> {
   }
 }
 
+/** Runs `work` as one transaction, begun IMMEDIATE (the write lock first); rolled back when it throws. */
+export function transactionOf(db: DatabaseSync): <T>(work: () => T) => T {
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
+  return (work) => {
+    begin.run();
+    try {
+      const result = work();
+      commit.run();
+      return result;
+    } catch (error) {
+      if (db.isTransaction) rollback.run();
+      throw error;
+    }
+  };
+}
+
 export function sqliteLedger(db: DatabaseSync): SqliteLedger {
+  db.exec(SCHEMA);
+  const transaction = transactionOf(db);
   const prepare = (sql: string): StatementSync => db.prepare(sql);
   const statements = {
-    begin: prepare("BEGIN IMMEDIATE"),
-    commit: prepare("COMMIT"),
-    rollback: prepare("ROLLBACK"),
     row: prepare("SELECT * FROM objects WHERE profile = ? AND user = ? AND key = ?"),
     insert: prepare(
       "INSERT INTO objects (profile, user, key, bytes, content_type, created_at, day, state, sort, due_at, sealed_openid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -120,18 +145,6 @@ export function sqliteLedger(db: DatabaseSync): SqliteLedger {
     due: prepare("SELECT profile, user, key FROM objects WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?"),
     lease: prepare("UPDATE objects SET due_at = ? WHERE profile = ? AND user = ? AND key = ?"),
   };
-
-  function transaction<T>(work: () => T): T {
-    statements.begin.run();
-    try {
-      const result = work();
-      statements.commit.run();
-      return result;
-    } catch (error) {
-      if (db.isTransaction) statements.rollback.run();
-      throw error;
-    }
-  }
 
   return {
     of(profile, user): UserLedger {
@@ -233,6 +246,5 @@ export function sqliteLedger(db: DatabaseSync): SqliteLedger {
         return due.map(({ profile, user, key }) => ({ profile, user, key }));
       });
     },
-    close: () => db.close(),
   };
 }

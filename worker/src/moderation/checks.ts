@@ -31,7 +31,8 @@ export interface CheckTarget {
 
 /**
  * The moderation desk of one Mini Program (appid): its access token, and the checks in flight by id (`wx:<trace_id>`,
- * `cos:<JobId>`). Workers: a Durable Object per appid; Node: Redis. Shared by every instance.
+ * `cos:<JobId>`). Workers: a Durable Object per appid; Node: Redis, or the SQLite file of a single instance. Shared by
+ * every instance.
  */
 export interface ModerationDesk extends TokenSource {
   /** Records a submitted check; what already arrived for it, if anything (the check is then claimed at once). */
