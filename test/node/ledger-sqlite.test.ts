@@ -3,9 +3,11 @@
  * store passes (ledger-scenarios.ts), a restart being the signer's own — closed, and a new one opened on the same file
  * — the engine's contract, and the configurations it refuses at start.
  */
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNodeServer } from "../../worker/src/hosts/node.js";
 import { hasNodeSqlite } from "../../worker/src/hosts/node-store.js";
@@ -60,6 +62,20 @@ describe("the SQLite engine's contract", () => {
     await books.release("k.jpg");
     expect(contract.claimDue(now + 600_000, 10)).toEqual([]);
   });
+});
+
+describe("a second process on the same file (by mistake: the store is for one instance)", () => {
+  it("waits for the lock instead of interleaving: two processes together never pass the quota", async () => {
+    const path = join(dir, "two-processes.db");
+    const reserver = join(import.meta.dirname, "../support/sqlite-reserver.ts");
+    const run = (prefix: string) => promisify(execFile)(process.execPath, ["--import", "tsx", reserver, path, prefix, "200"]);
+    const answers = await Promise.all([run("one"), run("two")]);
+    // 400 reservations of 10 bytes for a quota of 1000: exactly 100 granted, however the two were scheduled.
+    expect(answers.reduce((sum, { stdout }) => sum + Number(stdout), 0)).toBe(100);
+    const ledger = await openSqliteLedger(path);
+    expect(await ledger.of("default", "two-processes").usage(Date.now())).toMatchObject({ reservedBytes: 1000 });
+    ledger.close();
+  }, 30_000);
 });
 
 describe("configurations the SQLite store refuses at start", () => {

@@ -74,7 +74,8 @@ const toObject = (row: Row): LedgerObject => ({
 export async function openSqliteDatabase(path: string): Promise<DatabaseSync> {
   const { DatabaseSync } = await importQuietly();
   const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+  // The wait first: switching to WAL (and creating the tables) takes the lock another process may hold.
+  db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   return db;
 }
 
