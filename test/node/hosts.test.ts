@@ -21,6 +21,8 @@ const root = resolve(import.meta.dirname, "../..");
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let files: Awaited<ReturnType<typeof fixtures>>;
 const children: ChildProcess[] = [];
+/** The process groups of detached children (npm run, npm exec). */
+const groups: number[] = [];
 
 beforeAll(async () => {
   const built = await runTool("scripts/build-hosts.ts", ["node", "scf", "edgeone"]);
@@ -31,6 +33,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  // npm passes no SIGTERM on to the server it started: a detached child's whole group goes (gone already: ESRCH).
+  for (const group of groups) {
+    try {
+      process.kill(-group, "SIGTERM");
+    } catch {}
+  }
   await emulator?.dispose();
   await files?.dispose();
 });
@@ -41,6 +49,7 @@ const signerEnv = () => ({ COS_SECRET_ID: SECRET_ID, COS_SECRET_KEY: SECRET_KEY,
 async function started(command: string, args: string[], options: { cwd: string; env: Record<string, string>; detached?: boolean }, url: string): Promise<ChildProcess & { output(): string }> {
   const child = spawn(command, args, { cwd: options.cwd, env: { PATH: process.env.PATH!, ...options.env } as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false });
   children.push(child);
+  if (options.detached) groups.push(child.pid!);
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
@@ -137,7 +146,7 @@ describe("Node versions (SCF's Node runtimes: 16.13 and older, 18.15, 20.19, 22.
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const [command, args] = olderNode(18, [join(root, "dist/node/server.mjs")]);
-    await started(command, [...args], { cwd: root, env: { ...npmEnvironment(), ...signerEnv(), PORT: String(port), HOST: "127.0.0.1" } }, url);
+    await started(command, [...args], { cwd: root, env: { ...npmEnvironment(), ...signerEnv(), PORT: String(port), HOST: "127.0.0.1" }, detached: true }, url);
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: "ok" });
     await uploadThrough(url, "put");
     await uploadThrough(url, "post");
@@ -187,14 +196,12 @@ describe("npm run start:node without configuration", () => {
 describe("npm run start:node with LEDGER_SQLITE_PATH", () => {
   it("keeps the books in that file: a quota set in the environment holds, and the reservation is there after the stop", async () => {
     const dir = await mkdtemp(join(tmpdir(), "start-node-sqlite-"));
-    let group: number | undefined;
     try {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
       const env = { ...npmEnvironment(), ...signerEnv(), LEDGER_SQLITE_PATH: join(dir, "ledger.db"), UPLOAD_QUOTA_BYTES: "1000", PORT: String(port), HOST: "127.0.0.1" };
       // Its own process group: npm's shell passes no SIGTERM on to the server it started.
       const child = await started("npm", ["run", "start:node"], { cwd: root, env, detached: true }, url);
-      group = child.pid;
       const exited = new Promise((done) => child.once("exit", done));
       const upload = (size: number) => fetch(`${url}/v1/uploads`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ext: "jpg", size }) });
       expect((await upload(600)).status).toBe(200);
@@ -203,8 +210,7 @@ describe("npm run start:node with LEDGER_SQLITE_PATH", () => {
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("quota_exceeded");
       // Node 22 would print "ExperimentalWarning: SQLite is an experimental feature…" on every start: the host keeps it quiet.
       expect(child.output()).not.toContain("ExperimentalWarning");
-      process.kill(-group!, "SIGTERM");
-      group = undefined;
+      process.kill(-child.pid!, "SIGTERM");
       await exited;
       // The server itself closes the file as it stops; wait for it to let go of its port.
       for (let i = 0; i < 50 && (await fetch(`${url}/healthz`).then(() => true, () => false)); i++) await new Promise((done) => setTimeout(done, 100));
@@ -212,7 +218,6 @@ describe("npm run start:node with LEDGER_SQLITE_PATH", () => {
       expect(await ledger.of("default", "").usage(Date.now())).toMatchObject({ reservedBytes: 600, files: 0 });
       ledger.close();
     } finally {
-      if (group !== undefined) process.kill(-group, "SIGTERM");
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
