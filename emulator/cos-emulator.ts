@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { CosError, errorXml, escapeXml } from "./errors.js";
-import { crc64, MultipartUploads, streamCompletion } from "./multipart.js";
+import { MultipartUploads, streamCompletion } from "./multipart.js";
 import { DiskStore } from "./storage.js";
 import { AUDIT_PATH, AuditJobs } from "./moderation.js";
 import { type Policy, type PolicyContext, policyAllows, StsEmulator } from "./sts.js";
@@ -453,16 +453,16 @@ export async function startCosEmulator(options: EmulatorOptions, port = 0, host 
         const body = (await readBody(req, 1024 * 1024)).toString("utf8");
         let outcome: { xml: string; crc64: string } | CosError;
         try {
-          const data = multipart.assemble(upload, body);
+          const assembled = multipart.assemble(upload, body);
           if (upload.forbidOverwrite && (await store.exists(bucket, target.key))) {
             throw new CosError(409, "FileAlreadyExists", "The object already exists and x-cos-forbid-overwrite is true.");
           }
-          const object = await store.put(bucket, target.key, data, upload.contentType);
+          const object = await store.put(bucket, target.key, assembled.data, upload.contentType, assembled);
           multipart.delete(uploadId!);
           const location = `${url.origin}${target.signedPath.split("/").map(encodeURIComponent).join("/")}`;
           outcome = {
             xml: `<CompleteMultipartUploadResult><Location>${escapeXml(location)}</Location><Bucket>${bucket}</Bucket><Key>${escapeXml(target.key)}</Key><ETag>${object.etag}</ETag></CompleteMultipartUploadResult>`,
-            crc64: crc64(data),
+            crc64: object.crc64,
           };
         } catch (error) {
           if (!(error instanceof CosError)) throw error;

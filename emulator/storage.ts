@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { crc64 } from "./multipart.js";
+import { crc64 } from "./crc64.js";
 
 export interface StoredObject {
   readonly key: string;
@@ -29,15 +29,19 @@ export class DiskStore {
     );
   }
 
-  async put(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<StoredObject> {
+  /**
+   * Writes an object. Its ETag and CRC-64 are its bytes' MD5 and CRC, or `digests` when the caller has them already
+   * (a multipart Complete: from the parts', as COS does, without another pass over the object).
+   */
+  async put(bucket: string, key: string, body: Uint8Array, contentType: string, digests?: { readonly etag: string; readonly crc64: string }): Promise<StoredObject> {
     const path = this.path(bucket, key);
     await mkdir(join(this.root, bucket), { recursive: true });
     const object: StoredObject = {
       key,
       contentType,
       size: body.byteLength,
-      etag: `"${createHash("md5").update(body).digest("hex")}"`,
-      crc64: crc64(body),
+      etag: digests?.etag ?? `"${createHash("md5").update(body).digest("hex")}"`,
+      crc64: digests?.crc64 ?? crc64(body),
       lastModified: new Date().toUTCString(),
     };
     // Data first, metadata last: an object exists once its metadata does.

@@ -6,7 +6,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { crc64 } from "../../emulator/multipart.js";
+import { crc64 } from "../../emulator/crc64.js";
 import { OLD_BUCKET, type RunningSigner, startEmulator, startSigner } from "./harness";
 
 const RECEIPT_SECRET = "receipt-secret-for-the-app-backend-0123456789";

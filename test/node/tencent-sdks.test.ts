@@ -4,11 +4,12 @@
  * with per-request authorization (/v1/cos/authorization) and with temporary keys (/v1/cos/credentials, STS answered
  * by the emulator, whose COS then enforces the policy the keys were issued with). The Worker runs in workerd.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc64 as referenceCrc64 } from "crc64-ecma182.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../worker/src/app.js";
 import { wxNode } from "../../wx-node/index";
@@ -216,6 +217,14 @@ async function client(sdkName: keyof typeof SDKS, mode: Mode, user: string, rule
   return made;
 }
 
+/** A multipart object's ETag as COS (and S3) form it: the MD5 of its parts' binary MD5s, then the part count. */
+function multipartEtag(bytes: Buffer, partSize: number): string {
+  const md5s = createHash("md5");
+  let count = 0;
+  for (let start = 0; start < bytes.length; start += partSize, count++) md5s.update(createHash("md5").update(bytes.subarray(start, start + partSize)).digest());
+  return `"${md5s.digest("hex")}-${count}"`;
+}
+
 const stored = async (key: string) => (await emulator.store.get(OLD_BUCKET.name, key))?.body;
 const uploadPartsOf = (key: string) => emulator.log.filter((entry) => entry.method === "PUT" && entry.url.includes("partNumber=") && entry.url.includes(key.split("/").pop()!) && entry.status === 200).length;
 
@@ -280,10 +289,13 @@ for (const sdkName of Object.keys(SDKS) as (keyof typeof SDKS)[]) {
         const sentBefore = uploadPartsOf(key);
         expect(sentBefore).toBeGreaterThan(0);
         expect(sentBefore).toBeLessThan(6);
-        const { error } = await call(alice.sdk, "sliceUploadFile", { ...alice.target, Key: key, FilePath: filePath, SliceSize: MiB, ChunkSize: MiB });
+        const { error, data } = await call(alice.sdk, "sliceUploadFile", { ...alice.target, Key: key, FilePath: filePath, SliceSize: MiB, ChunkSize: MiB });
         expect(error, JSON.stringify(alice.refusals)).toBeNull();
         expect((await stored(key))?.equals(bytes)).toBe(true);
         expect(uploadPartsOf(key)).toBe(6);
+        // The Complete's answer as the SDK reads it: COS's multipart ETag, and the CRC-64 of the whole file.
+        expect(data.ETag).toBe(multipartEtag(bytes, MiB));
+        expect((data.headers as Record<string, string>)["x-cos-hash-crc64ecma"]).toBe(referenceCrc64(bytes));
         expect(alice.refusals).toEqual([]);
       }, 60_000);
 
