@@ -190,6 +190,9 @@ describe("the ledger in Redis, shared by two instances", () => {
       if (!cursor) break;
     }
     expect(seen).toEqual([...keys].reverse());
+    // The request schema passes a Durable Object's cursor (a row id); this engine did not give it.
+    const foreign = await post(0, "/v1/objects/list", { profile: "roomy", cursor: "12" }, token);
+    expect([foreign.status, foreign.body.error.code]).toEqual([400, "cursor_invalid"]);
   });
 
   it("settles what nobody settled: an unused signature is released, a silent upload is found and committed", async () => {

@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import type { createClient } from "redis";
 import type { UploadProfile } from "../config/index.js";
+import { SignerError } from "../http/errors.js";
 import { dayOf, type Ledger, type LedgerObject, type LedgerState, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, settle, sortKey, type UserLedger } from "./books.js";
 
 export type RedisClient = ReturnType<typeof createClient>;
@@ -17,6 +18,8 @@ const DUE = "ledger:due";
 /** How long an instance holds a claimed batch before another may take it. */
 const LEASE_MS = 120_000;
 const DAY_SECONDS_KEPT = 2 * 86_400;
+/** A cursor as this engine writes it: `sortKey` of the page's last entry. */
+const SORT_KEY = /^\d{13}:/;
 
 interface Entry {
   profile: string;
@@ -215,6 +218,8 @@ export function redisLedger(client: RedisClient): Ledger {
           return raw ? toObject(key, JSON.parse(raw) as Entry) : undefined;
         },
         async list(cursor, limit): Promise<Page> {
+          // The request schema also passes the Durable Object's cursors (a row id), which are no position here.
+          if (cursor !== undefined && !SORT_KEY.test(cursor)) throw new SignerError("cursor_invalid", "cursor must be the cursor of the previous page");
           const members = await client.zRange(newest, cursor === undefined ? "+" : `(${cursor}`, "-", { BY: "LEX", REV: true, LIMIT: { offset: 0, count: limit + 1 } });
           const page = members.slice(0, limit);
           const keys = page.map((member) => member.slice(member.indexOf(":") + 1));
