@@ -420,14 +420,18 @@ const LEDGER_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** The Worker bundle of a git revision (its own tree, this checkout's node_modules), to time its ledger beside ours. */
 async function bundleOf(revision: string, outdir: string): Promise<string> {
   const tree = await mkdtemp(join(tmpdir(), "bench-revision-"));
-  await run("sh", ["-c", `git archive ${JSON.stringify(revision)} | tar -x -C ${JSON.stringify(tree)}`]);
-  await symlink(join(root, "node_modules"), join(tree, "node_modules"));
-  await new Promise<void>((done, fail) => {
-    const child = spawn(process.execPath, [...WRANGLER_BUILD, outdir], { cwd: tree, stdio: "ignore" });
-    child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`building ${revision} failed`))));
-  });
-  await rm(tree, { recursive: true, force: true });
-  return join(outdir, "index.js");
+  try {
+    await run("git", ["archive", "--output", join(tree, "tree.tar"), revision]);
+    await run("tar", ["-x", "-f", join(tree, "tree.tar"), "-C", tree]);
+    await symlink(join(root, "node_modules"), join(tree, "node_modules"));
+    await new Promise<void>((done, fail) => {
+      const child = spawn(process.execPath, [...WRANGLER_BUILD, outdir], { cwd: tree, stdio: "ignore" });
+      child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`building ${revision} failed`))));
+    });
+    return join(outdir, "index.js");
+  } finally {
+    await rm(tree, { recursive: true, force: true });
+  }
 }
 
 /**
