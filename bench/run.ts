@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -414,6 +414,84 @@ async function sizes(bundleDir: string) {
   };
 }
 
+// ---------------------------------------------------------------- the ledger alone (--ledger)
+const LEDGER_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+/** The Worker bundle of a git revision (its own tree, this checkout's node_modules), to time its ledger beside ours. */
+async function bundleOf(revision: string, outdir: string): Promise<string> {
+  const tree = await mkdtemp(join(tmpdir(), "bench-revision-"));
+  try {
+    await run("git", ["archive", "--output", join(tree, "tree.tar"), revision]);
+    await run("tar", ["-x", "-f", join(tree, "tree.tar"), "-C", tree]);
+    await symlink(join(root, "node_modules"), join(tree, "node_modules"));
+    await new Promise<void>((done, fail) => {
+      const child = spawn(process.execPath, [...WRANGLER_BUILD, outdir], { cwd: tree, stdio: "ignore" });
+      child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`building ${revision} failed`))));
+    });
+    return join(outdir, "index.js");
+  } finally {
+    await rm(tree, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The ledger's rows only: per round, a fresh workerd for each of the route without and with the LEDGER object (and
+ * with each `against` revision's bundle), the reference Worker's two Durable Object calls and the empty Worker, one
+ * after another, so that a shared machine's load falls on every row alike; medians and ranges over the rounds.
+ */
+async function ledgerOnly(bundle: string, bundleDir: string, against: string[]): Promise<string> {
+  const vars = Object.fromEntries([...(await readFile(join(root, "wrangler.toml"), "utf8")).matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
+  const secrets = { ...credentialsVars, WX_APPID, WX_APPSECRET: "bench", SESSION_SECRET };
+  const unlimited = { UPLOAD_QUOTA_BYTES: String(Number.MAX_SAFE_INTEGER), UPLOAD_DAILY_BYTES: String(Number.MAX_SAFE_INTEGER) };
+  const referenceBundle = join(bundleDir, "durable-object.js");
+  await build({ entryPoints: [join(root, "bench/durable-object.worker.ts")], bundle: true, format: "esm", minify: true, outfile: referenceBundle, external: ["cloudflare:workers"], logLevel: "error" });
+  const revisions: [string, string][] = [];
+  for (const [i, revision] of against.entries()) revisions.push([revision, await bundleOf(revision, join(bundleDir, `revision-${i}`))]);
+  const targets: { name: string; start: () => ReturnType<typeof startWorkerd>; route: Route }[] = [
+    { name: "without", start: () => startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat" }, COMPATIBILITY_DATE), route: ROUTES[1]! },
+    { name: "ledger", start: () => startWorkerd(bundle, { ...vars, ...secrets, AUTH_MODE: "wechat", ...unlimited }, COMPATIBILITY_DATE, { LEDGER: "UserLedgerObject" }), route: ROUTES[1]! },
+    ...revisions.map(([revision, revisionBundle]) => ({
+      name: `ledger@${revision}`,
+      start: () => startWorkerd(revisionBundle, { ...vars, ...secrets, AUTH_MODE: "wechat", ...unlimited }, COMPATIBILITY_DATE, { LEDGER: "UserLedgerObject" }),
+      route: ROUTES[1]!,
+    })),
+    { name: "call", start: () => startWorkerd(referenceBundle, { BENCH: "reference" }, COMPATIBILITY_DATE, { REFERENCE: "ReferenceObject" }), route: { name: "call", path: "/call" } },
+    { name: "write", start: () => startWorkerd(referenceBundle, { BENCH: "reference" }, COMPATIBILITY_DATE, { REFERENCE: "ReferenceObject" }), route: { name: "write", path: "/write" } },
+    { name: "empty", start: () => startWorkerd(join(root, "bench/empty.worker.js"), {}, COMPATIBILITY_DATE), route: ROUTES[0]! },
+  ];
+  const cpu = new Map<string, number[]>(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < LEDGER_ROUNDS; round++) {
+    for (const target of targets) {
+      const worker = await target.start();
+      try {
+        await load(target.name, worker.url, worker.pid, target.route, 16, 1);
+        log(`  round ${round + 1}/${LEDGER_ROUNDS}: ${target.name}, 16 connections`);
+        const result = await load(target.name, worker.url, worker.pid, target.route, 16, DURATION_SECONDS);
+        if (result.errors + result.non2xx > 0) throw new Error(`${target.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+        cpu.get(target.name)!.push(result.cpuMsPerRequest);
+      } finally {
+        await worker.stop();
+      }
+    }
+  }
+  // Differences within a round, where the machine's load was alike; then their median and range over the rounds.
+  const perRound = (f: (i: number) => number) => Array.from({ length: LEDGER_ROUNDS }, (_, i) => f(i));
+  const at = (name: string, i: number) => cpu.get(name)![i]!;
+  const roundTrip = perRound((i) => at("write", i) - at("empty", i));
+  const rows: [string, number[]][] = [["the store's round trip: a Durable Object call writing one row, beyond an empty Worker", roundTrip], ["of which the call alone (no storage)", perRound((i) => at("call", i) - at("empty", i))]];
+  for (const name of [...cpu.keys()].filter((key) => key.startsWith("ledger"))) {
+    const adds = perRound((i) => at(name, i) - at("without", i));
+    const label = name === "ledger" ? "this checkout" : name.slice("ledger@".length);
+    rows.push([`${label}: the ledger adds (POST /v1/uploads put, with − without)`, adds], [`${label}: the ledger's own work beyond the round trip`, perRound((i) => adds[i]! - roundTrip[i]!)]);
+  }
+  const range = (values: number[]) => `${Math.min(...values).toFixed(3)} – ${Math.max(...values).toFixed(3)}`;
+  const lines = [`| The ledger in workerd, 16 connections, ${LEDGER_ROUNDS} interleaved rounds of ${DURATION_SECONDS} s | median CPU ms/req | range |`, "|---|---:|---:|"];
+  for (const [label, values] of rows) lines.push(`| ${label} | ${median(values).toFixed(3)} | ${range(values)} |`);
+  lines.push("", "| Raw CPU ms/req per round | " + Array.from({ length: LEDGER_ROUNDS }, (_, i) => i + 1).join(" | ") + " |", "|---|" + "---:|".repeat(LEDGER_ROUNDS));
+  for (const [name, values] of cpu) lines.push(`| ${name} | ${values.map((value) => value.toFixed(3)).join(" | ")} |`);
+  return lines.join("\n");
+}
+
 // ---------------------------------------------------------------- report
 const LABELS: Record<string, string> = {
   workerd: "ours (workerd)",
@@ -430,11 +508,27 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const us = (value: number) => `${value.toFixed(2)} µs`;
 const perSecond = (microseconds: number) => Math.round(1e6 / microseconds).toLocaleString("en-US");
 
+const WRANGLER_BUILD = [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--minify", "--outdir"];
+
+// `npm run bench -- --ledger [--against=<git revision>,…]`: the ledger's rows alone, printed, nothing written.
+if (process.argv.includes("--ledger")) {
+  const against = process.argv.find((arg) => arg.startsWith("--against="))?.slice("--against=".length).split(",") ?? [];
+  const dir = await mkdtemp(join(tmpdir(), "bench-bundle-"));
+  try {
+    await run(process.execPath, [...WRANGLER_BUILD, dir]);
+    log(`the ledger's rows alone, ${LEDGER_ROUNDS} rounds${against.length > 0 ? `, beside ${against.join(", ")}` : ""}…`);
+    process.stdout.write(`${await ledgerOnly(join(dir, "index.js"), dir, against)}\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 const started = Date.now();
 const bundleDir = await mkdtemp(join(tmpdir(), "bench-bundle-"));
 try {
   log("building the Worker bundle (wrangler deploy --dry-run --minify)…");
-  await run(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", bundleDir, "--minify"]);
+  await run(process.execPath, [...WRANGLER_BUILD, bundleDir]);
   log("signing core in workerd and in Node…");
   const workerdCore = await coreInWorkerd();
   const nodeCore = await coreInNode();

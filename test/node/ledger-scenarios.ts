@@ -196,7 +196,7 @@ export function ledgerScenarios(bed: Bed, store: NodeStoreUnderTest): void {
     expect(again.body.error.code).toBe("object_not_found");
   });
 
-  it("pages newest first with a cursor", async () => {
+  it("pages newest first with a cursor, and refuses one it did not give", async () => {
     const token = await login("pager");
     const keys: string[] = [];
     for (let i = 0; i < 5; i++) keys.push(((await post(i, "/v1/uploads", { profile: "roomy", ext: "jpg", size: 1 }, token)).body as Descriptor).key);
@@ -209,6 +209,9 @@ export function ledgerScenarios(bed: Bed, store: NodeStoreUnderTest): void {
       if (!cursor) break;
     }
     expect(seen).toEqual([...keys].reverse());
+    // The request schema passes a Durable Object's cursor (a row id); this engine did not give it.
+    const foreign = await post(0, "/v1/objects/list", { profile: "roomy", cursor: "12" }, token);
+    expect([foreign.status, foreign.body.error.code]).toEqual([400, "cursor_invalid"]);
   });
 
   it("settles what nobody settled: an unused signature is released, a silent upload is found and committed", async () => {

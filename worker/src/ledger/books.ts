@@ -103,6 +103,14 @@ export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0,
 /** A page cursor, and the order of the list: creation time (ms, 13 digits) then key. */
 export const sortKey = (createdAt: number, key: string): string => `${String(createdAt).padStart(13, "0")}:${key}`;
 
+/**
+ * 400 cursor_invalid for a cursor that is no `sortKey` (Redis, SQLite): the request schema also passes the Durable
+ * Object's cursors (a row id), which are no position in these engines.
+ */
+export function checkSortCursor(cursor: string | undefined): void {
+  if (cursor !== undefined && !/^\d{13}:/.test(cursor)) throw new SignerError("cursor_invalid", "cursor must be the cursor of the previous page");
+}
+
 /** What may be reserved given the books' totals: the bytes granted, or which limit refuses and what is left of it. */
 export function grant(request: ReserveRequest, totals: { used: number; reserved: number; today: number }): ReserveResult {
   const { quotaBytes, dailyBytes } = request.limits;

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { createClient } from "redis";
 import type { UploadProfile } from "../config/index.js";
-import { dayOf, type Ledger, type LedgerObject, type LedgerState, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, settleClaimed, sortKey, type UserLedger } from "./books.js";
+import { dayOf, type Ledger, type LedgerObject, type LedgerState, type LimitName, type Page, type ReserveResult, SETTLE_DELAY_MS, checkSortCursor, settleClaimed, sortKey, type UserLedger } from "./books.js";
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -215,6 +215,7 @@ export function redisLedger(client: RedisClient): Ledger {
           return raw ? toObject(key, JSON.parse(raw) as Entry) : undefined;
         },
         async list(cursor, limit): Promise<Page> {
+          checkSortCursor(cursor);
           const members = await client.zRange(newest, cursor === undefined ? "+" : `(${cursor}`, "-", { BY: "LEX", REV: true, LIMIT: { offset: 0, count: limit + 1 } });
           const page = members.slice(0, limit);
           const keys = page.map((member) => member.slice(member.indexOf(":") + 1));

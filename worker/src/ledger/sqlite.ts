@@ -10,7 +10,7 @@
  * FULL's fsync per commit would take a reservation from 0.035 to 0.09 ms of CPU (bench/ledger-sqlite.ts).
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { dayOf, grant, type Ledger, type LedgerObject, type LedgerState, type Page, SETTLE_DELAY_MS, sortKey, type UserLedger } from "./books.js";
+import { checkSortCursor, dayOf, grant, type Ledger, type LedgerObject, type LedgerState, type Page, SETTLE_DELAY_MS, sortKey, type UserLedger } from "./books.js";
 
 /** How long a sweep holds the reservations it claimed (as redis.ts): one that throws midway leaves them to a later one. */
 const LEASE_MS = 120_000;
@@ -214,6 +214,7 @@ export function sqliteLedger(db: DatabaseSync): SqliteLedger {
           return held && toObject(held);
         },
         async list(cursor, limit): Promise<Page> {
+          checkSortCursor(cursor);
           // "~" sorts after every sortKey (they start with digits): no cursor, the newest first.
           const rows = statements.page.all(...book, cursor ?? "~", limit + 1) as unknown as Row[];
           const page = rows.slice(0, limit);

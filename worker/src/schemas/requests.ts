@@ -101,8 +101,8 @@ export const ReadUrlRequest = lazily(() => {
   });
 });
 
-/** A page cursor as the ledger writes it: creation time (13 digits), `:`, the key. */
-export const LIST_CURSOR = "^\\d{13}:[\\x21-\\x7e]{1,512}$";
+/** A page cursor as either ledger writes it: a row's id (Durable Object), or creation time (13 digits), `:`, the key (Redis). */
+export const LIST_CURSOR = "^(\\d{1,16}|\\d{13}:[\\x21-\\x7e]{1,512})$";
 export const MAX_LIST_LIMIT = 100;
 
 export const ListObjectsRequest = lazily(() => {

@@ -63,6 +63,23 @@ describe("the ledger in its Durable Object", () => {
     expect((await call("/v1/usage", ben)).body.profiles[0]).toMatchObject({ reservedBytes: 20 });
   });
 
+  it("pages newest first with a cursor, and refuses one it did not give", async () => {
+    const token = await login("do-pager");
+    const keys: string[] = [];
+    for (let i = 0; i < 5; i++) keys.push((await call("/v1/uploads", token, { ext: "jpg", size: 1 })).body.key as string);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const { body } = await call("/v1/objects/list", token, { limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...body.objects.map((object: { key: string }) => object.key));
+      cursor = body.cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual([...keys].reverse());
+    const foreign = await call("/v1/objects/list", token, { cursor: "next" });
+    expect([foreign.status, foreign.body.error.code]).toEqual([400, "cursor_invalid"]);
+  });
+
   it("says which limit refused: the day's bytes, UTC", async () => {
     const token = await login("do-daily");
     const daily = { ...vars, UPLOAD_QUOTA_BYTES: "", UPLOAD_DAILY_BYTES: "150" };

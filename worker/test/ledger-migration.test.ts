@@ -1,0 +1,108 @@
+// hosts: workers
+/**
+ * A LEDGER object whose storage holds the books of schema version 1 (a `sort` column and its index, a `days` table,
+ * as the ledger on main wrote them) is migrated when it starts: the same usage, the same list order and pages (a
+ * cursor given by version 1 included), the same alarm for its next reservation due, and the checks it kept.
+ */
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { UserLedgerObject } from "../src/ledger/durable-object.js";
+import { dayOf, SETTLE_DELAY_MS, sortKey } from "../src/ledger/index.js";
+
+// Version 1's schema, verbatim.
+const VERSION_1 = `
+CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, bytes INTEGER NOT NULL, content_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL, state TEXT NOT NULL, day TEXT NOT NULL, expires_at INTEGER NOT NULL, sort TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS objects_newest ON objects (sort);
+CREATE INDEX IF NOT EXISTS objects_due ON objects (state, expires_at);
+CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), used INTEGER NOT NULL, reserved INTEGER NOT NULL, files INTEGER NOT NULL);
+INSERT OR IGNORE INTO totals VALUES (1, 0, 0, 0);
+CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checks (key TEXT PRIMARY KEY, openid TEXT, check_id TEXT);
+`;
+
+describe("the LEDGER object's books of schema version 1", () => {
+  it("are migrated when the object starts, and read the same", async () => {
+    const now = Date.now();
+    const [today, yesterday] = [dayOf(now), dayOf(now - 86_400_000)];
+    const stub = env.LEDGER.get(env.LEDGER.idFromName("default/v1-books"));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE objects; DROP TABLE totals; DROP TABLE checks; DROP TABLE meta;");
+      sql.exec(VERSION_1);
+      // Inserted out of list order, as version 1 could (its order is `sort`); two created in the same millisecond.
+      const rows = [
+        { key: "uploads/d.jpg", bytes: 20, state: "reserved", created: now - 1_000, day: today, expires: now + 300_000 },
+        { key: "uploads/a.jpg", bytes: 100, state: "stored", created: now - 90_000_000, day: yesterday, expires: 0 },
+        { key: "uploads/e.jpg", bytes: 10, state: "stored", created: now - 3_000, day: today, expires: 0 },
+        { key: "uploads/b.jpg", bytes: 50, state: "reserved", created: now - 5_000, day: today, expires: now + 600_000 },
+        { key: "uploads/c.jpg", bytes: 30, state: "pending", created: now - 3_000, day: today, expires: 0 },
+      ];
+      for (const row of rows) {
+        sql.exec("INSERT INTO objects VALUES (?, ?, 'image/jpeg', ?, ?, ?, ?, ?)", row.key, row.bytes, row.created, row.state, row.day, row.expires, sortKey(row.created, row.key));
+      }
+      sql.exec("UPDATE totals SET used = 140, reserved = 70, files = 3");
+      sql.exec("INSERT INTO days VALUES (?, 100), (?, 110)", yesterday, today);
+      sql.exec("INSERT INTO meta VALUES ('profile', 'default'), ('user', 'v1-books')");
+      sql.exec("INSERT INTO checks VALUES ('uploads/c.jpg', 'sealed-openid', 'trace-1')");
+
+      const books = new UserLedgerObject(state, env as never);
+      expect(await books.usage(now)).toEqual({ usedBytes: 140, reservedBytes: 70, dailyUsedBytes: 110, files: 3 });
+      const newestFirst = ["uploads/d.jpg", "uploads/e.jpg", "uploads/c.jpg", "uploads/b.jpg", "uploads/a.jpg"];
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 5; page++) {
+        const listed = await books.list(cursor, 2);
+        seen.push(...listed.objects.map((object) => object.key));
+        cursor = listed.cursor;
+        if (!cursor) break;
+      }
+      expect(seen).toEqual(newestFirst);
+      // A client's next page asked with version 1's cursor (after uploads/e.jpg), and one whose row is gone since.
+      expect((await books.list(sortKey(now - 3_000, "uploads/e.jpg"), 2)).objects.map((object) => object.key)).toEqual(["uploads/c.jpg", "uploads/b.jpg"]);
+      expect((await books.list(sortKey(now - 4_000, "uploads/gone.jpg"), 9)).objects.map((object) => object.key)).toEqual(["uploads/b.jpg", "uploads/a.jpg"]);
+      expect(await books.get("uploads/c.jpg")).toEqual({ key: "uploads/c.jpg", size: 30, contentType: "image/jpeg", createdAt: new Date(now - 3_000).toISOString(), state: "pending" });
+      expect(await books.checkOf("uploads/c.jpg")).toEqual({ sealedOpenid: "sealed-openid", checkId: "trace-1" });
+
+      // The alarm: nothing due yet, the next is uploads/d.jpg's.
+      await books.alarm();
+      expect(await state.storage.getAlarm()).toBe(now + 300_000 + SETTLE_DELAY_MS);
+      expect(sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name").toArray().map((row) => row.name)).toEqual(["checks", "meta", "objects", "totals"]);
+      expect(sql.exec("SELECT value FROM meta WHERE name = 'schema'").one().value).toBe("2");
+
+      // The migrated books go on: a reservation is newest, counts in the day, and a release gives its bytes back.
+      const request = { key: "uploads/f.jpg", bytes: 5, contentType: "image/png", expiresAt: now + 60_000, now, limits: { dailyBytes: 116 } };
+      expect(await books.reserve(request, "default", "v1-books")).toEqual({ bytes: 5 });
+      expect(await books.reserve({ ...request, key: "uploads/g.jpg", bytes: 2 }, "default", "v1-books")).toEqual({ refused: "dailyBytes", left: 1, limit: 116 });
+      expect((await books.list(undefined, 1)).objects.map((object) => object.key)).toEqual(["uploads/f.jpg"]);
+      await books.commit("uploads/b.jpg", 45, "image/jpeg", now);
+      expect(await books.usage(now)).toEqual({ usedBytes: 185, reservedBytes: 25, dailyUsedBytes: 110, files: 4 });
+      await books.release("uploads/f.jpg");
+      expect(await books.usage(now)).toEqual({ usedBytes: 185, reservedBytes: 20, dailyUsedBytes: 105, files: 4 });
+
+      // Started again, the object finds version 2 and changes nothing.
+      const again = new UserLedgerObject(state, env as never);
+      expect(await again.usage(now)).toEqual({ usedBytes: 185, reservedBytes: 20, dailyUsedBytes: 105, files: 4 });
+      expect((await again.list(undefined, 9)).objects.map((object) => object.key)).toEqual(newestFirst);
+    });
+  });
+
+  it("counts only the books' day: yesterday's reservations settled today leave today's bytes alone", async () => {
+    const now = Date.now();
+    const stub = env.LEDGER.get(env.LEDGER.idFromName("default/day-turn"));
+    await runInDurableObject(stub, async (instance) => {
+      const yesterday = now - 86_400_000;
+      const reserve = (key: string, at: number, bytes: number) =>
+        instance.reserve({ key, bytes, contentType: "image/jpeg", expiresAt: at + 60_000, now: at, limits: { dailyBytes: 150 } }, "default", "day-turn");
+      expect(await reserve("uploads/old-1.jpg", yesterday, 100)).toEqual({ bytes: 100 });
+      expect(await reserve("uploads/old-2.jpg", yesterday, 50)).toEqual({ bytes: 50 });
+      expect(await reserve("uploads/new.jpg", now, 100)).toEqual({ bytes: 100 });
+      await instance.commit("uploads/old-1.jpg", 10, "image/jpeg", now);
+      await instance.release("uploads/old-2.jpg");
+      expect(await instance.usage(now)).toEqual({ dailyUsedBytes: 100, usedBytes: 10, reservedBytes: 100, files: 1 });
+      // A caller whose clock is still on yesterday counts in today's bytes.
+      expect(await reserve("uploads/late.jpg", yesterday, 100)).toEqual({ refused: "dailyBytes", left: 50, limit: 150 });
+    });
+  });
+});
