@@ -78,6 +78,20 @@ describe("a second process on the same file (by mistake: the store is for one in
   }, 30_000);
 });
 
+describe("a transaction that fails midway (a full disk)", () => {
+  // node:sqlite's isTransaction came in Node 22.16; the store runs from 22.13 (hasNodeSqlite), so both are tried.
+  for (const node of ["22.13.1", "this Node"]) {
+    it(`is rolled back whole, and the next one runs: ${node}`, async () => {
+      const script = join(import.meta.dirname, "../support/sqlite-midway.ts");
+      const path = join(dir, `midway-${node.replace(/\W/g, "")}.db`);
+      const [command, args] =
+        node === "this Node" ? [process.execPath, ["--import", "tsx", script, path]] : ["npm", ["exec", "--yes", `--package=node@${node}`, "--", "node", "--import", "tsx", script, path]];
+      const { stdout } = await promisify(execFile)(command, args as string[], { cwd: join(import.meta.dirname, "../..") });
+      expect(JSON.parse(stdout)).toEqual({ failed: "database or disk is full", next: { bytes: 10 }, usage: { usedBytes: 0, reservedBytes: 10, dailyUsedBytes: 10, files: 0 }, a: null });
+    }, 120_000);
+  }
+});
+
 describe("configurations the SQLite store refuses at start", () => {
   const start = (env: Record<string, string>) => startNodeServer({ env: { ...bed.env, ...env }, port: 0, hostname: "127.0.0.1" });
 

@@ -115,7 +115,12 @@ export function transactionOf(db: DatabaseSync): <T>(work: () => T) => T {
       commit.run();
       return result;
     } catch (error) {
-      if (db.isTransaction) rollback.run();
+      // SQLite may have ended it itself (a full disk); before Node 22.16 no isTransaction says so, and ROLLBACK then fails.
+      if (db.isTransaction !== false) {
+        try {
+          rollback.run();
+        } catch {}
+      }
       throw error;
     }
   };
