@@ -103,6 +103,15 @@ describe("configurations the SQLite store refuses at start", () => {
     await expect(start({ LEDGER_SQLITE_PATH: join(dir, "no-such-folder", "ledger.db") })).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^LEDGER_SQLITE_PATH cannot be opened as a SQLite database/) });
   });
 
+  it("another program's SQLite file (an `objects` table of its own)", async () => {
+    const path = join(dir, "someone-elses.db");
+    const { DatabaseSync } = await import("node:sqlite");
+    const other = new DatabaseSync(path);
+    other.exec("CREATE TABLE objects (id INTEGER PRIMARY KEY, name TEXT)");
+    other.close();
+    await expect(start({ LEDGER_SQLITE_PATH: path })).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^LEDGER_SQLITE_PATH cannot be opened as the signer's books/) });
+  });
+
   it("knows which Node versions have node:sqlite unflagged", () => {
     expect(["18.20.4", "20.19.0", "22.12.0", "23.3.0"].map((version) => hasNodeSqlite(version))).toEqual([false, false, false, false]);
     expect(["22.13.0", "22.21.1", "23.4.0", "24.11.0", "25.0.0"].map((version) => hasNodeSqlite(version))).toEqual([true, true, true, true, true]);

@@ -79,8 +79,16 @@ async function openSqlite(path: string, env: Record<string, string | undefined>)
   } catch (error) {
     throw new ConfigError("LEDGER_SQLITE_PATH", `cannot be opened as a SQLite database (${error instanceof Error ? error.message : String(error)})`);
   }
-  const ledger = sqliteLedger(db);
-  const desk = sqliteDesk(db, () => wechatAppOf(signerConfig(env)));
+  let ledger: ReturnType<typeof sqliteLedger>;
+  let desk: ModerationDesk;
+  try {
+    ledger = sqliteLedger(db);
+    desk = sqliteDesk(db, () => wechatAppOf(signerConfig(env)));
+  } catch (error) {
+    // Another program's database (tables of the same names), or a file this process may only read.
+    db.close();
+    throw new ConfigError("LEDGER_SQLITE_PATH", `cannot be opened as the signer's books (${error instanceof Error ? error.message : String(error)})`);
+  }
   return {
     ledger,
     desk,
