@@ -4,6 +4,7 @@
  * — the engine's contract, and the configurations it refuses at start.
  */
 import { execFile } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,6 +91,18 @@ describe("a transaction that fails midway (a full disk)", () => {
       expect(JSON.parse(stdout)).toEqual({ failed: "database or disk is full", next: { bytes: 10 }, usage: { usedBytes: 0, reservedBytes: 10, dailyUsedBytes: 10, files: 0 }, a: null });
     }, 120_000);
   }
+});
+
+describe("the file's mode", () => {
+  it("lets only this user read the books and the WeChat access token they keep, WAL included", async () => {
+    const path = join(dir, "private.db");
+    const ledger = await openSqliteLedger(path);
+    const now = Date.now();
+    expect(await ledger.of("default", "mode").reserve({ key: "a.jpg", bytes: 1, contentType: "image/jpeg", expiresAt: now, now, limits: {} })).toEqual({ bytes: 1 });
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect([file, statSync(file).mode & 0o077]).toEqual([file, 0]);
+    ledger.close();
+  });
 });
 
 describe("configurations the SQLite store refuses at start", () => {
