@@ -71,3 +71,11 @@ describe("hosts without a store", () => {
     }
   });
 });
+
+describe("a REDIS_URL that is no Redis URL", () => {
+  it("refuses the start with config_invalid, naming the variable and not echoing its value", async () => {
+    const start = startNodeServer({ env: { ...bed.env, REDIS_URL: "user:hunter2@localhost:6379" }, port: 0, hostname: "127.0.0.1" });
+    await expect(start).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/) });
+    await expect(start).rejects.toMatchObject({ message: expect.not.stringContaining("hunter2") });
+  });
+});

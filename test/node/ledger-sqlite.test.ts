@@ -4,6 +4,7 @@
  * — the engine's contract, and the configurations it refuses at start.
  */
 import { execFile } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +79,32 @@ describe("a second process on the same file (by mistake: the store is for one in
   }, 30_000);
 });
 
+describe("a transaction that fails midway (a full disk)", () => {
+  // node:sqlite's isTransaction came in Node 22.16; the store runs from 22.13 (hasNodeSqlite), so both are tried.
+  for (const node of ["22.13.1", "this Node"]) {
+    it(`is rolled back whole, and the next one runs: ${node}`, async () => {
+      const script = join(import.meta.dirname, "../support/sqlite-midway.ts");
+      const path = join(dir, `midway-${node.replace(/\W/g, "")}.db`);
+      const [command, args] =
+        node === "this Node" ? [process.execPath, ["--import", "tsx", script, path]] : ["npm", ["exec", "--yes", `--package=node@${node}`, "--", "node", "--import", "tsx", script, path]];
+      const { stdout } = await promisify(execFile)(command, args as string[], { cwd: join(import.meta.dirname, "../..") });
+      expect(JSON.parse(stdout)).toEqual({ failed: "database or disk is full", next: { bytes: 10 }, usage: { usedBytes: 0, reservedBytes: 10, dailyUsedBytes: 10, files: 0 }, a: null });
+    }, 120_000);
+  }
+});
+
+describe("the file's mode", () => {
+  it("lets only this user read the books and the WeChat access token they keep, WAL included", async () => {
+    const path = join(dir, "private.db");
+    const ledger = await openSqliteLedger(path);
+    const now = Date.now();
+    expect(await ledger.of("default", "mode").reserve({ key: "a.jpg", bytes: 1, contentType: "image/jpeg", expiresAt: now, now, limits: {} })).toEqual({ bytes: 1 });
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect([file, statSync(file).mode & 0o077]).toEqual([file, 0]);
+    ledger.close();
+  });
+});
+
 describe("configurations the SQLite store refuses at start", () => {
   const start = (env: Record<string, string>) => startNodeServer({ env: { ...bed.env, ...env }, port: 0, hostname: "127.0.0.1" });
 
@@ -87,6 +114,15 @@ describe("configurations the SQLite store refuses at start", () => {
 
   it("a file that cannot be opened", async () => {
     await expect(start({ LEDGER_SQLITE_PATH: join(dir, "no-such-folder", "ledger.db") })).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^LEDGER_SQLITE_PATH cannot be opened as a SQLite database/) });
+  });
+
+  it("another program's SQLite file (an `objects` table of its own)", async () => {
+    const path = join(dir, "someone-elses.db");
+    const { DatabaseSync } = await import("node:sqlite");
+    const other = new DatabaseSync(path);
+    other.exec("CREATE TABLE objects (id INTEGER PRIMARY KEY, name TEXT)");
+    other.close();
+    await expect(start({ LEDGER_SQLITE_PATH: path })).rejects.toMatchObject({ code: "config_invalid", message: expect.stringMatching(/^LEDGER_SQLITE_PATH cannot be opened as the signer's books/) });
   });
 
   it("knows which Node versions have node:sqlite unflagged", () => {

@@ -88,6 +88,45 @@ describe("the LEDGER object's books of schema version 1", () => {
     });
   });
 
+  it("are migrated when empty, and when older than moderation (no checks table)", async () => {
+    const now = Date.now();
+    for (const [name, schema] of [
+      ["v1-empty", VERSION_1],
+      ["v1-before-checks", VERSION_1.replace(/^CREATE TABLE IF NOT EXISTS checks.*$/m, "")],
+    ] as const) {
+      const stub = env.LEDGER.get(env.LEDGER.idFromName(`default/${name}`));
+      await runInDurableObject(stub, async (_instance, state) => {
+        const sql = state.storage.sql;
+        sql.exec("DROP TABLE objects; DROP TABLE totals; DROP TABLE checks; DROP TABLE meta;");
+        sql.exec(schema);
+        const books = new UserLedgerObject(state, env as never);
+        expect(await books.usage(now)).toEqual({ usedBytes: 0, reservedBytes: 0, dailyUsedBytes: 0, files: 0 });
+        expect(await books.list(undefined, 9)).toEqual({ objects: [] });
+        const request = { key: "uploads/a.jpg", bytes: 5, contentType: "image/png", expiresAt: now + 60_000, now, limits: { dailyBytes: 10 }, sealedOpenid: "sealed" };
+        expect(await books.reserve(request, "default", name)).toEqual({ bytes: 5 });
+        expect(await books.reserve({ ...request, key: "uploads/b.jpg", bytes: 6 }, "default", name)).toEqual({ refused: "dailyBytes", left: 5, limit: 10 });
+        expect(await books.checkOf("uploads/a.jpg")).toEqual({ sealedOpenid: "sealed" });
+      });
+    }
+  });
+
+  it("leave version 1 whole when the migration fails midway", async () => {
+    const stub = env.LEDGER.get(env.LEDGER.idFromName("default/v1-unmigratable"));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE objects; DROP TABLE totals; DROP TABLE checks; DROP TABLE meta;");
+      sql.exec(VERSION_1);
+      sql.exec("INSERT INTO objects VALUES ('uploads/a.jpg', 7, 'image/jpeg', 1, 'stored', '2026-12-01', 0, '0000000000001:uploads/a.jpg')");
+      // A second statement of the migration fails (its index is not there).
+      sql.exec("DROP INDEX objects_due");
+      expect(() => new UserLedgerObject(state, env as never)).toThrow(/objects_due/);
+      const tables = sql.exec("SELECT name FROM sqlite_master WHERE name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%' ORDER BY name").toArray().map((row) => row.name);
+      expect(tables).toEqual(["checks", "days", "meta", "objects", "objects_newest", "totals"]);
+      expect(sql.exec("SELECT sort FROM objects").one().sort).toBe("0000000000001:uploads/a.jpg");
+      expect(sql.exec("SELECT COUNT(*) AS n FROM meta").one().n).toBe(0);
+    });
+  });
+
   it("counts only the books' day: yesterday's reservations settled today leave today's bytes alone", async () => {
     const now = Date.now();
     const stub = env.LEDGER.get(env.LEDGER.idFromName("default/day-turn"));

@@ -51,7 +51,13 @@ export async function openStore(env: Record<string, string | undefined>): Promis
 }
 
 async function openRedis(url: string, env: Record<string, string | undefined>): Promise<NodeStore> {
-  const client: RedisClient = createClient({ url });
+  let client: RedisClient;
+  try {
+    client = createClient({ url });
+  } catch {
+    // Not the client's message: it may quote the URL, and with it a password.
+    throw new ConfigError("REDIS_URL", "must be a redis:// or rediss:// URL: redis://[:password@]host:port[/db]");
+  }
   // Reconnects by itself; while Redis is away, calls fail (500) and the error is logged here, not thrown.
   client.on("error", (error: Error) => console.warn(JSON.stringify({ level: "warn", code: "redis_error", message: error.message })));
   await client.connect();
@@ -79,8 +85,16 @@ async function openSqlite(path: string, env: Record<string, string | undefined>)
   } catch (error) {
     throw new ConfigError("LEDGER_SQLITE_PATH", `cannot be opened as a SQLite database (${error instanceof Error ? error.message : String(error)})`);
   }
-  const ledger = sqliteLedger(db);
-  const desk = sqliteDesk(db, () => wechatAppOf(signerConfig(env)));
+  let ledger: ReturnType<typeof sqliteLedger>;
+  let desk: ModerationDesk;
+  try {
+    ledger = sqliteLedger(db);
+    desk = sqliteDesk(db, () => wechatAppOf(signerConfig(env)));
+  } catch (error) {
+    // Another program's database (tables of the same names), or a file this process may only read.
+    db.close();
+    throw new ConfigError("LEDGER_SQLITE_PATH", `cannot be opened as the signer's books (${error instanceof Error ? error.message : String(error)})`);
+  }
   return {
     ledger,
     desk,

@@ -9,6 +9,7 @@
  * NORMAL: a crash of the process loses nothing, a power cut at most the last commits (as Redis's appendfsync everysec);
  * FULL's fsync per commit would take a reservation from 0.035 to 0.09 ms of CPU (bench/ledger-sqlite.ts).
  */
+import { closeSync, openSync } from "node:fs";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { checkSortCursor, dayOf, grant, type Ledger, type LedgerObject, type LedgerState, type Page, SETTLE_DELAY_MS, sortKey, type UserLedger } from "./books.js";
 
@@ -73,6 +74,9 @@ const toObject = (row: Row): LedgerObject => ({
  */
 export async function openSqliteDatabase(path: string): Promise<DatabaseSync> {
   const { DatabaseSync } = await importQuietly();
+  // The file keeps the WeChat access token: made for this user alone (SQLite would make it 0644; its -wal and -shm
+  // take its mode). An existing file keeps the mode it has.
+  if (path !== ":memory:") closeSync(openSync(path, "a", 0o600));
   const db = new DatabaseSync(path);
   // The wait first: switching to WAL (and creating the tables) takes the lock another process may hold.
   db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
@@ -115,7 +119,12 @@ export function transactionOf(db: DatabaseSync): <T>(work: () => T) => T {
       commit.run();
       return result;
     } catch (error) {
-      if (db.isTransaction) rollback.run();
+      // SQLite may have ended it itself (a full disk); before Node 22.16 no isTransaction says so, and ROLLBACK then fails.
+      if (db.isTransaction !== false) {
+        try {
+          rollback.run();
+        } catch {}
+      }
       throw error;
     }
   };

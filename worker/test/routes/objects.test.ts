@@ -80,6 +80,20 @@ describe("the ledger in its Durable Object", () => {
     expect([foreign.status, foreign.body.error.code]).toEqual([400, "cursor_invalid"]);
   });
 
+  // Known defect, not fixed: `id INTEGER PRIMARY KEY` without AUTOINCREMENT reuses the highest id once its row is
+  // removed, so the new upload takes an id below the cursor (AUTOINCREMENT costs a sqlite_sequence write per insert).
+  it.fails("pages a list on: an upload made meanwhile is not listed after the files the first page showed", async () => {
+    const books = durableLedger(env.LEDGER).of("default", "do-reused-id");
+    const reserve = (key: string) => books.reserve({ key, bytes: 1, contentType: "image/jpeg", expiresAt: Date.now() + 60_000, now: Date.now(), limits: {} });
+    for (const key of ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"]) await reserve(key);
+    const first = await books.list(undefined, 2);
+    expect(first.objects.map((object) => object.key)).toEqual(["e.jpg", "d.jpg"]);
+    // The user deletes what the first page showed and the next file, then uploads a new one.
+    for (const key of ["e.jpg", "d.jpg", "c.jpg"]) await books.remove(key);
+    await reserve("new.jpg");
+    expect((await books.list(first.cursor, 2)).objects.map((object) => object.key)).toEqual(["b.jpg", "a.jpg"]);
+  });
+
   it("says which limit refused: the day's bytes, UTC", async () => {
     const token = await login("do-daily");
     const daily = { ...vars, UPLOAD_QUOTA_BYTES: "", UPLOAD_DAILY_BYTES: "150" };
