@@ -1,8 +1,9 @@
 // hosts: workers
 /**
- * A LEDGER object whose storage holds the books of schema version 1 (a `sort` column and its index, a `days` table,
- * as the ledger on main wrote them) is migrated when it starts: the same usage, the same list order and pages (a
- * cursor given by version 1 included), the same alarm for its next reservation due, and the checks it kept.
+ * A LEDGER object whose storage holds older books is migrated to version 3 when it starts. Version 1 (a `sort` column
+ * and its index, a `days` table): the same usage, the same list order and pages (a cursor given by version 1
+ * included), the same alarm for its next reservation due, and the checks it kept. Version 2 (ids were SQLite's rowids):
+ * ids go on from a counter in `totals`.
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -22,7 +23,20 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checks (key TEXT PRIMARY KEY, openid TEXT, check_id TEXT);
 `;
 
-describe("the LEDGER object's books of schema version 1", () => {
+// Version 2's schema, verbatim, with its `schema` row.
+const VERSION_2 = `
+CREATE TABLE objects (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, content_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL, state TEXT NOT NULL, day TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX objects_due ON objects (expires_at) WHERE state = 'reserved';
+CREATE TABLE totals (id INTEGER PRIMARY KEY CHECK (id = 1), used INTEGER NOT NULL, reserved INTEGER NOT NULL, files INTEGER NOT NULL,
+  day TEXT NOT NULL DEFAULT '', day_bytes INTEGER NOT NULL DEFAULT 0);
+INSERT INTO totals (id, used, reserved, files) VALUES (1, 0, 0, 0);
+CREATE TABLE checks (key TEXT PRIMARY KEY, openid TEXT, check_id TEXT);
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema', '2');
+`;
+
+describe("the LEDGER object's books of an older schema", () => {
   it("are migrated when the object starts, and read the same", async () => {
     const now = Date.now();
     const [today, yesterday] = [dayOf(now), dayOf(now - 86_400_000)];
@@ -69,7 +83,7 @@ describe("the LEDGER object's books of schema version 1", () => {
       await books.alarm();
       expect(await state.storage.getAlarm()).toBe(now + 300_000 + SETTLE_DELAY_MS);
       expect(sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name").toArray().map((row) => row.name)).toEqual(["checks", "meta", "objects", "totals"]);
-      expect(sql.exec("SELECT value FROM meta WHERE name = 'schema'").one().value).toBe("2");
+      expect(sql.exec("SELECT value FROM meta WHERE name = 'schema'").one().value).toBe("3");
 
       // The migrated books go on: a reservation is newest, counts in the day, and a release gives its bytes back.
       const request = { key: "uploads/f.jpg", bytes: 5, contentType: "image/png", expiresAt: now + 60_000, now, limits: { dailyBytes: 116 } };
@@ -81,10 +95,39 @@ describe("the LEDGER object's books of schema version 1", () => {
       await books.release("uploads/f.jpg");
       expect(await books.usage(now)).toEqual({ usedBytes: 185, reservedBytes: 20, dailyUsedBytes: 105, files: 4 });
 
-      // Started again, the object finds version 2 and changes nothing.
+      // Started again, the object finds version 3 and changes nothing.
       const again = new UserLedgerObject(state, env as never);
       expect(await again.usage(now)).toEqual({ usedBytes: 185, reservedBytes: 20, dailyUsedBytes: 105, files: 4 });
       expect((await again.list(undefined, 9)).objects.map((object) => object.key)).toEqual(newestFirst);
+    });
+  });
+
+  it("of version 2 are migrated: ids go on from the highest, never taken again", async () => {
+    const now = Date.now();
+    const stub = env.LEDGER.get(env.LEDGER.idFromName("default/v2-books"));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE objects; DROP TABLE totals; DROP TABLE checks; DROP TABLE meta;");
+      sql.exec(VERSION_2);
+      for (const [id, key] of [[1, "uploads/a.jpg"], [2, "uploads/b.jpg"], [3, "uploads/c.jpg"]] as const) {
+        sql.exec("INSERT INTO objects VALUES (?, ?, 10, 'image/jpeg', ?, 'stored', ?, 0)", id, key, now - 1_000 + id, dayOf(now));
+      }
+      sql.exec("UPDATE totals SET used = 30, files = 3, day = ?, day_bytes = 30", dayOf(now));
+      const books = new UserLedgerObject(state, env as never);
+      expect(sql.exec("SELECT value FROM meta WHERE name = 'schema'").one().value).toBe("3");
+      expect(await books.usage(now)).toEqual({ usedBytes: 30, reservedBytes: 0, dailyUsedBytes: 30, files: 3 });
+      const first = await books.list(undefined, 1);
+      expect(first.objects.map((object) => object.key)).toEqual(["uploads/c.jpg"]);
+      await books.remove("uploads/c.jpg");
+      await books.reserve({ key: "uploads/d.jpg", bytes: 1, contentType: "image/jpeg", expiresAt: now + 60_000, now, limits: {} }, "default", "v2-books");
+      await books.commit("uploads/e.jpg", 1, "image/jpeg", now);
+      expect(sql.exec("SELECT id, key FROM objects ORDER BY id").toArray()).toEqual([
+        { id: 1, key: "uploads/a.jpg" },
+        { id: 2, key: "uploads/b.jpg" },
+        { id: 4, key: "uploads/d.jpg" },
+        { id: 5, key: "uploads/e.jpg" },
+      ]);
+      expect((await books.list(first.cursor, 9)).objects.map((object) => object.key)).toEqual(["uploads/b.jpg", "uploads/a.jpg"]);
     });
   });
 

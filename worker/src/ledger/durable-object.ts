@@ -38,15 +38,17 @@ interface Row extends Record<string, SqlStorageValue> {
  * reservation writes four B-trees (version 1: six): the list is in `id` order (insertion, which is creation in a
  * single-threaded object), so it needs no index of its own; only reservations are in `objects_due`; the day's bytes
  * sit in the one `totals` row (only the current UTC day counts against dailyBytes). The alarm keeps its index:
- * without it, its queries scan every row (≈ 0.6 ms at 10,000 in SQLite).
+ * without it, its queries scan every row (≈ 0.6 ms at 10,000 in SQLite). Ids come from `totals.last_id`, never
+ * reused (SQLite's own rowid takes the highest again once its row is deleted, which moved a new file behind a page
+ * cursor; AUTOINCREMENT would write `sqlite_sequence` too, the `totals` row is written anyway).
  */
-const SCHEMA_VERSION = "2";
+const SCHEMA_VERSION = "3";
 const SCHEMA = `
 CREATE TABLE objects (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, content_type TEXT NOT NULL,
   created_at INTEGER NOT NULL, state TEXT NOT NULL, day TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX objects_due ON objects (expires_at) WHERE state = 'reserved';
 CREATE TABLE totals (id INTEGER PRIMARY KEY CHECK (id = 1), used INTEGER NOT NULL, reserved INTEGER NOT NULL, files INTEGER NOT NULL,
-  day TEXT NOT NULL DEFAULT '', day_bytes INTEGER NOT NULL DEFAULT 0);
+  day TEXT NOT NULL DEFAULT '', day_bytes INTEGER NOT NULL DEFAULT 0, last_id INTEGER NOT NULL DEFAULT 0);
 INSERT INTO totals (id, used, reserved, files) VALUES (1, 0, 0, 0);
 CREATE TABLE checks (key TEXT PRIMARY KEY, openid TEXT, check_id TEXT);
 `;
@@ -67,15 +69,22 @@ UPDATE totals SET (day, day_bytes) = (SELECT day, bytes FROM days ORDER BY day D
 DROP TABLE days;
 CREATE TABLE IF NOT EXISTS checks (key TEXT PRIMARY KEY, openid TEXT, check_id TEXT);
 `;
+/** Version 2: ids were SQLite's rowids; the counter starts at the highest one. */
+const FROM_VERSION_2 = `
+ALTER TABLE totals ADD COLUMN last_id INTEGER NOT NULL DEFAULT 0;
+UPDATE totals SET last_id = IFNULL((SELECT MAX(id) FROM objects), 0);
+`;
 
-/** Builds or migrates the books to SCHEMA_VERSION, in one transaction: a failed migration leaves version 1 whole. */
+/** Builds or migrates the books to SCHEMA_VERSION, in one transaction: a failed migration leaves the old version whole. */
 function openBooks(storage: DurableObjectStorage): void {
   storage.transactionSync(() => {
     const sql = storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    if (sql.exec("SELECT 1 FROM meta WHERE name = 'schema' AND value = ?", SCHEMA_VERSION).toArray().length > 0) return;
-    const version1 = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'days'").toArray().length > 0;
-    sql.exec(version1 ? FROM_VERSION_1 : SCHEMA);
+    const version = sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'schema'").toArray()[0]?.value;
+    if (version === SCHEMA_VERSION) return;
+    if (version === "2") sql.exec(FROM_VERSION_2);
+    else if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'days'").toArray().length > 0) sql.exec(FROM_VERSION_1 + FROM_VERSION_2);
+    else sql.exec(SCHEMA);
     sql.exec("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", SCHEMA_VERSION);
   });
 }
@@ -108,8 +117,8 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
   async reserve(request: ReserveRequest, profile: string, user = ""): Promise<ReserveResult> {
     // One statement for all a reservation reads: each exec is a crossing into SQLite with its own cost.
     const books = this.sql
-      .exec<{ existing: number | null; state: LedgerState | null; used: number; reserved: number; books_day: string; day_bytes: number }>(
-        "SELECT o.bytes AS existing, o.state, used, reserved, t.day AS books_day, day_bytes FROM totals t LEFT JOIN objects o ON o.key = ?",
+      .exec<{ existing: number | null; state: LedgerState | null; used: number; reserved: number; books_day: string; day_bytes: number; last_id: number }>(
+        "SELECT o.bytes AS existing, o.state, used, reserved, t.day AS books_day, day_bytes, last_id FROM totals t LEFT JOIN objects o ON o.key = ?",
         request.key,
       )
       .one();
@@ -120,7 +129,8 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
     const result = grant(request, { used: books.used, reserved: books.reserved, today });
     if (!("bytes" in result)) return result;
     this.sql.exec(
-      "INSERT INTO objects (key, bytes, content_type, created_at, state, day, expires_at) VALUES (?, ?, ?, ?, 'reserved', ?, ?)",
+      "INSERT INTO objects (id, key, bytes, content_type, created_at, state, day, expires_at) VALUES (?, ?, ?, ?, ?, 'reserved', ?, ?)",
+      books.last_id + 1,
       request.key,
       result.bytes,
       request.contentType,
@@ -128,7 +138,7 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
       day,
       request.expiresAt,
     );
-    this.sql.exec("UPDATE totals SET reserved = reserved + ?, day = ?, day_bytes = ?", result.bytes, day, today + result.bytes);
+    this.sql.exec("UPDATE totals SET reserved = reserved + ?, day = ?, day_bytes = ?, last_id = ?", result.bytes, day, today + result.bytes, books.last_id + 1);
     if (request.sealedOpenid !== undefined) this.sql.exec("INSERT OR REPLACE INTO checks VALUES (?, ?, NULL)", request.key, request.sealedOpenid);
     if (!this.profileKnown) {
       this.sql.exec("INSERT OR IGNORE INTO meta VALUES ('profile', ?)", profile);
@@ -147,8 +157,16 @@ export class UserLedgerObject extends DurableObject<SignerEnv> implements Omit<U
   async commit(key: string, size: number, contentType: string, now: number, state: SettledState = "stored"): Promise<LedgerState | undefined> {
     const row = this.row(key);
     if (!row) {
-      this.sql.exec("INSERT INTO objects (key, bytes, content_type, created_at, state, day, expires_at) VALUES (?, ?, ?, ?, ?, ?, 0)", key, size, contentType, now, state, dayOf(now));
-      this.sql.exec("UPDATE totals SET used = used + ?, files = files + 1", size);
+      this.sql.exec(
+        "INSERT INTO objects (id, key, bytes, content_type, created_at, state, day, expires_at) VALUES ((SELECT last_id + 1 FROM totals), ?, ?, ?, ?, ?, ?, 0)",
+        key,
+        size,
+        contentType,
+        now,
+        state,
+        dayOf(now),
+      );
+      this.sql.exec("UPDATE totals SET used = used + ?, files = files + 1, last_id = last_id + 1", size);
     } else if (row.state === "reserved") {
       this.sql.exec("UPDATE objects SET bytes = ?, content_type = ?, state = ? WHERE id = ?", size, contentType, state, row.id);
       // The day's bytes take the real size only while the reservation's day is the books' day.
