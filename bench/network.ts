@@ -41,6 +41,8 @@ const { values } = parseArgs({
     clients: { type: "string" },
     // One line per request on stderr (start, end, method, path, bytes, outcome): where the time goes.
     trace: { type: "boolean" },
+    // The faults' draw: run N of a cell gives every client the same resets and stalls (seed + N); default random.
+    seed: { type: "string" },
   },
 });
 const full = values.full === true;
@@ -143,8 +145,11 @@ interface Run {
   error?: string;
 }
 
-async function once(client: Client, profile: LinkProfile, size: number, file: string): Promise<Run> {
-  const link = new Link(profile);
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+process.stderr.write(`faults seed ${seed} (--seed ${seed} draws them again)\n`);
+
+async function once(client: Client, profile: LinkProfile, size: number, file: string, faults: number): Promise<Run> {
+  const link = new Link(profile, faults);
   const cos = await link.proxy(emulator.port);
   cosOrigin = cos;
   // The signer signs for COS as the phone reaches it (through the link); its own COS calls cross the link too.
@@ -200,7 +205,7 @@ for (const profile of PROFILES) {
     await writeFile(file, randomBytes(size));
     for (let run = 0; run < RUNS() && Date.now() < budgetEnds; run++) {
       for (const client of CLIENTS) {
-        const result = await once(client, profile, size, file);
+        const result = await once(client, profile, size, file, seed + run);
         runs.push(result);
         process.stderr.write(`${client}, ${profile.name} ${size / KiB} KiB: ${result.ok ? "ok" : `FAILED (${result.error?.slice(0, 200)})`} ${result.seconds.toFixed(2)} s, ${(result.floorSeconds / result.seconds).toFixed(2)} of the floor\n`);
       }
@@ -227,7 +232,7 @@ for (const profile of PROFILES) {
 const table = lines.join("\n");
 // A subset is written beside the full record, not over it.
 const subset = values.only || values.runs || values.clients;
-await writeFile(join(import.meta.dirname, subset ? `results/network-${Date.now()}.json` : "results/network.json"), `${JSON.stringify({ date: new Date().toISOString(), mode: full ? "full" : "quick", runs, table }, null, 2)}\n`);
+await writeFile(join(import.meta.dirname, subset ? `results/network-${Date.now()}.json` : "results/network.json"), `${JSON.stringify({ date: new Date().toISOString(), mode: full ? "full" : "quick", seed, runs, table }, null, 2)}\n`);
 process.stdout.write(`${table}\n`);
 // After the results are safe: the emulator may still be finishing a write in its folder.
 await emulator.close();

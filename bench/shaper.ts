@@ -3,6 +3,11 @@
  * token bucket (every connection of the phone queues behind the others), add half the round trip each way, reset a
  * connection after a random number of uplink bytes, stall a connection now and then, and can drop the whole network
  * for a while (an outage: open connections cut, new ones closed at once).
+ *
+ * Resets and stalls fall at points of the phone's uplink bytes drawn from a seed: the connection carrying that byte is
+ * cut (or held). With every byte equally likely to be the next cut this is the same process as a count drawn per
+ * connection, but two clients given one seed meet the same faults at the same bytes, so a comparison of clients
+ * within a run measures the clients, not the faults each drew (common random numbers).
  */
 import { connect, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -13,7 +18,7 @@ export interface LinkProfile {
   readonly rttMs: number;
   /** Mean uplink bytes between connection resets (exponentially distributed); none when absent. */
   readonly resetEveryBytes?: number;
-  /** Mean uplink bytes between stalls of a connection, and how long each lasts. */
+  /** Mean uplink bytes between stalls (a connection's bytes held), and how long each lasts. */
   readonly stallEveryBytes?: number;
   readonly stallMs?: number;
   /** No network from `atMs` after the link starts, for `forMs`. */
@@ -33,7 +38,22 @@ const REQUEST_LINE = /^(GET|PUT|POST|DELETE|HEAD) /;
 const QUEUE_LIMIT = 256 * 1024;
 const SLICE = 16 * 1024;
 
-const exponential = (mean: number) => -Math.log(1 - Math.random()) * mean;
+/** Uniform draws in [0, 1) from a 32-bit seed (mulberry32): the same seed, the same faults. */
+function uniform(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** Gaps of a Poisson process over bytes: exponentially distributed with this mean. */
+const gaps = (mean: number | undefined, seed: number) => {
+  const draw = uniform(seed);
+  return () => (mean ? -Math.log(1 - draw()) * mean : Infinity);
+};
 
 export class Link {
   readonly stats: LinkStats = { bytesUp: 0, requests: 0, resets: 0 };
@@ -42,9 +62,23 @@ export class Link {
   private readonly sockets = new Set<Socket>();
   private readonly servers: ReturnType<typeof createServer>[] = [];
   private outageTimer: ReturnType<typeof setTimeout> | undefined;
+  // The phone's uplink bytes so far (every connection), and where the next reset and stall fall.
+  private sentUp = 0;
+  private readonly resetGap: () => number;
+  private readonly stallGap: () => number;
+  private nextReset: number;
+  private nextStall: number;
 
-  constructor(readonly profile: LinkProfile) {
+  /** `seed`: the faults' draw; one seed gives the same resets and stalls at the same bytes. */
+  constructor(
+    readonly profile: LinkProfile,
+    seed = Math.floor(Math.random() * 2 ** 32),
+  ) {
     if (profile.outage) this.outageTimer = setTimeout(() => this.cutAll(), profile.outage.atMs);
+    this.resetGap = gaps(profile.resetEveryBytes, seed);
+    this.stallGap = gaps(profile.stallEveryBytes, seed ^ 0x9e3779b9);
+    this.nextReset = this.resetGap();
+    this.nextStall = this.stallGap();
   }
 
   private down(): boolean {
@@ -66,9 +100,7 @@ export class Link {
       const upstream = connect(targetPort, "127.0.0.1");
       this.sockets.add(client).add(upstream);
       let queued = 0;
-      let sent = 0;
-      let resetAt = profile.resetEveryBytes ? exponential(profile.resetEveryBytes) : Infinity;
-      let stallAt = profile.stallEveryBytes ? exponential(profile.stallEveryBytes) : Infinity;
+      let cut = false;
       let heldUntil = 0;
       const close = () => {
         client.destroy();
@@ -102,24 +134,25 @@ export class Link {
       client.on("data", (chunk: Buffer) => {
         // Cut: what the phone sends until the reset reaches it goes nowhere and takes no turn on the uplink (holding it
         // for the rest of this connection's queue would charge every reset up to QUEUE_LIMIT of link time).
-        if (resetAt === -1) return;
+        if (cut) return;
         if (REQUEST_LINE.test(chunk.toString("latin1", 0, 8))) stats.requests++;
         for (let offset = 0; offset < chunk.length; offset += SLICE) {
           const slice = chunk.subarray(offset, offset + SLICE);
-          sent += slice.length;
-          if (sent >= stallAt) {
+          this.sentUp += slice.length;
+          if (this.sentUp >= this.nextStall) {
             heldUntil = Date.now() + (profile.stallMs ?? 0);
-            stallAt = sent + exponential(profile.stallEveryBytes!);
+            this.nextStall = this.sentUp + this.stallGap();
           }
           // The shared uplink: this slice takes its turn on the link; a stalled connection's slices arrive when the stall ends.
           const leaves = Math.max(Date.now(), this.linkFreeAt) + (slice.length * 8 * 1000) / profile.uplinkBitsPerSecond;
           this.linkFreeAt = leaves;
-          const reset = sent >= resetAt;
+          const reset = this.sentUp >= this.nextReset;
           queued += slice.length;
           outbox.push({ slice, due: Math.max(leaves, heldUntil) + half, reset });
           if (outbox.length === 1) pump();
           if (reset) {
-            resetAt = -1;
+            cut = true;
+            this.nextReset = this.sentUp + this.resetGap();
             break;
           }
         }
