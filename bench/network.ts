@@ -41,7 +41,8 @@ const { values } = parseArgs({
     clients: { type: "string" },
     // One line per request on stderr (start, end, method, path, bytes, outcome): where the time goes.
     trace: { type: "boolean" },
-    // The faults' draw: run N of a cell gives every client the same resets and stalls (seed + N); default random.
+    // The faults' draw: run N of every cell gives every client the same fault points (seed + N; a cell's faults are
+    // the start of a larger cell's); default random.
     seed: { type: "string" },
   },
 });
@@ -146,7 +147,8 @@ interface Run {
 }
 
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
-process.stderr.write(`faults seed ${seed} (--seed ${seed} draws them again)\n`);
+if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed takes a whole number ≥ 0, not ${values.seed}`);
+process.stderr.write(`faults seed ${seed} (--seed ${seed} puts them at the same bytes again)\n`);
 
 async function once(client: Client, profile: LinkProfile, size: number, file: string, faults: number): Promise<Run> {
   const link = new Link(profile, faults);

@@ -6,8 +6,9 @@
  *
  * Resets and stalls fall at points of the phone's uplink bytes drawn from a seed: the connection carrying that byte is
  * cut (or held). With every byte equally likely to be the next cut this is the same process as a count drawn per
- * connection, but two clients given one seed meet the same faults at the same bytes, so a comparison of clients
- * within a run measures the clients, not the faults each drew (common random numbers).
+ * connection, but two clients given one seed meet the faults at the same bytes, so a comparison of clients within a
+ * run measures the clients, not the faults each drew (common random numbers). Which part a fault meets still depends
+ * on how the client's connections interleave.
  */
 import { connect, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -38,7 +39,7 @@ const REQUEST_LINE = /^(GET|PUT|POST|DELETE|HEAD) /;
 const QUEUE_LIMIT = 256 * 1024;
 const SLICE = 16 * 1024;
 
-/** Uniform draws in [0, 1) from a 32-bit seed (mulberry32): the same seed, the same faults. */
+/** Uniform draws in [0, 1) from a 32-bit seed (mulberry32): the same seed, faults at the same bytes. */
 function uniform(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

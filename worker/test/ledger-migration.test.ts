@@ -109,7 +109,8 @@ describe("the LEDGER object's books of an older schema", () => {
       const sql = state.storage.sql;
       sql.exec("DROP TABLE objects; DROP TABLE totals; DROP TABLE checks; DROP TABLE meta;");
       sql.exec(VERSION_2);
-      for (const [id, key] of [[1, "uploads/a.jpg"], [2, "uploads/b.jpg"], [3, "uploads/c.jpg"]] as const) {
+      // Ids with gaps, as deletes leave them: the counter starts at the highest, not at the count.
+      for (const [id, key] of [[2, "uploads/a.jpg"], [5, "uploads/b.jpg"], [9, "uploads/c.jpg"]] as const) {
         sql.exec("INSERT INTO objects VALUES (?, ?, 10, 'image/jpeg', ?, 'stored', ?, 0)", id, key, now - 1_000 + id, dayOf(now));
       }
       sql.exec("UPDATE totals SET used = 30, files = 3, day = ?, day_bytes = 30", dayOf(now));
@@ -122,12 +123,21 @@ describe("the LEDGER object's books of an older schema", () => {
       await books.reserve({ key: "uploads/d.jpg", bytes: 1, contentType: "image/jpeg", expiresAt: now + 60_000, now, limits: {} }, "default", "v2-books");
       await books.commit("uploads/e.jpg", 1, "image/jpeg", now);
       expect(sql.exec("SELECT id, key FROM objects ORDER BY id").toArray()).toEqual([
-        { id: 1, key: "uploads/a.jpg" },
-        { id: 2, key: "uploads/b.jpg" },
-        { id: 4, key: "uploads/d.jpg" },
-        { id: 5, key: "uploads/e.jpg" },
+        { id: 2, key: "uploads/a.jpg" },
+        { id: 5, key: "uploads/b.jpg" },
+        { id: 10, key: "uploads/d.jpg" },
+        { id: 11, key: "uploads/e.jpg" },
       ]);
       expect((await books.list(first.cursor, 9)).objects.map((object) => object.key)).toEqual(["uploads/b.jpg", "uploads/a.jpg"]);
+    });
+  });
+
+  it("of a newer version are refused by name, and left as they are", async () => {
+    const stub = env.LEDGER.get(env.LEDGER.idFromName("default/v4-books"));
+    await runInDurableObject(stub, async (_instance, state) => {
+      state.storage.sql.exec("UPDATE meta SET value = '4' WHERE name = 'schema'");
+      expect(() => new UserLedgerObject(state, env as never)).toThrow("the books are at schema version 4, newer than this code's 3");
+      expect(state.storage.sql.exec("SELECT value FROM meta WHERE name = 'schema'").one().value).toBe("4");
     });
   });
 
