@@ -82,9 +82,10 @@ function openBooks(storage: DurableObjectStorage): void {
     sql.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
     const version = sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'schema'").toArray()[0]?.value;
     if (version === SCHEMA_VERSION) return;
-    // Books a newer release migrated (this one was deployed over it): refused by name, not as a failed CREATE TABLE.
-    if (version !== undefined && version !== "2") throw new Error(`the books are at schema version ${version}, newer than this code's ${SCHEMA_VERSION}`);
     if (version === "2") sql.exec(FROM_VERSION_2);
+    // Books a newer release migrated (this one was deployed over it): refused by name, not as a failed CREATE TABLE.
+    else if (version !== undefined) throw new Error(`the books are at schema version ${version}, newer than this code's ${SCHEMA_VERSION}`);
+    // Version 1 wrote no `schema` row; its `days` table tells it from empty storage.
     else if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'days'").toArray().length > 0) sql.exec(FROM_VERSION_1 + FROM_VERSION_2);
     else sql.exec(SCHEMA);
     sql.exec("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", SCHEMA_VERSION);
